@@ -7,8 +7,9 @@ Docs: https://fastai-lesson4.github.io/fastai_lesson4/cli.html.md"""
 # %% auto #0
 __all__ = ['ARCHS', 'digit_model', 'save_digit_model', 'load_digit_model', 'train', 'predict', 'show_weights_cmd', 'main', 'cli']
 
-# %% ../nbs/09_cli.ipynb #8ae6c769
-import json, os, sys, time, tempfile, platform
+# %% ../nbs/09_cli.ipynb #b716c42d
+import json, os, sys, time, tempfile, platform, warnings
+warnings.filterwarnings('ignore', message='.*torch.jit.script.*', category=FutureWarning)  # fastai's import-time noise on stderr
 from pathlib import Path
 import numpy as np, torch
 from torch import nn
@@ -35,11 +36,12 @@ def digit_model(arch:str='mlp', # 'linear', 'mlp' (784-100-n_out) or 'cnn' (four
                                            nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, n_out))
     raise CliError(f"unknown --arch {arch!r}: choose one of {', '.join(ARCHS)}")
 
-# %% ../nbs/09_cli.ipynb #5f6ec2bb
+# %% ../nbs/09_cli.ipynb #be32543e
 def _atomic_write(path, write):
     "Call `write(tmp_path)` then rename the temporary file to `path`"
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp'); os.close(fd)
+    os.chmod(tmp, 0o644)   # mkstemp makes owner-only files; a model or picture is for everyone to read
     try: write(tmp); os.replace(tmp, path)
     finally: Path(tmp).unlink(missing_ok=True)
     return path
@@ -103,14 +105,14 @@ def _fig_of(res):
     if isinstance(res, (list, tuple, np.ndarray)) and len(res): return _fig_of(np.asarray(res, dtype=object).flat[0])
     return plt.gcf()
 
-# %% ../nbs/09_cli.ipynb #96e8448f
+# %% ../nbs/09_cli.ipynb #7d8789a2
 def train(data:str='sample', # sample, mnist, mnist_sample, mnist_tiny, or a local folder/archive/IDX files
           task:str='digits', # digits (10 classes) or 3v7 (the lesson's binary task)
           arch:str='cnn', # linear, mlp or cnn
           epochs:int=5, # number of epochs
           bs:int=128, # batch size
           lr:float=None, # learning rate (peak lr with one-cycle); default depends on arch and task
-          one_cycle:bool=True, # train with fastai's 1cycle schedule
+          one_cycle:bool=True, # fastai's 1cycle schedule; `--no-one-cycle` for a constant lr
           aug:bool=False, # augment training digits with `DigitAugment`
           learner:str='scratch', # scratch (ours) or fastai
           device:str='auto', # cpu, cuda or auto
@@ -170,10 +172,10 @@ def train(data:str='sample', # sample, mnist, mnist_sample, mnist_tiny, or a loc
     for n, cb in extra.items():
         f = getattr(cb, 'plot', None) or getattr(cb, 'show')
         _save_fig(_fig_of(f()), out/f'{n}.png')
-    print(f"valid {names[-1]}: {hist[-1][names[-1]]:.4f} in {wall:.1f}s on {dev}; wrote {out}/")
+    print(f"valid {names[-1]}: {hist[-1][names[-1]]:.4f} after {wall:.1f}s of training on {dev}; wrote {out}/")
     return res
 
-# %% ../nbs/09_cli.ipynb #6b6e4de7
+# %% ../nbs/09_cli.ipynb #f65fe496
 def _read_images(paths):
     "`uint8` images `(N,28,28)` and their names from PNG files or an IDX file"
     from PIL import Image
@@ -187,7 +189,7 @@ def _read_images(paths):
             ims.append(torch.from_numpy(np.array(im))); names.append(str(p))
         else:
             try: x = load_idx(p)
-            except ValueError as e: raise CliError(str(e)) from None
+            except ValueError as e: raise CliError(f"{p} is neither a PNG image nor an IDX file ({e})") from None
             if x.ndim != 3 or tuple(x.shape[1:]) != (28, 28): raise CliError(f"{p} holds {tuple(x.shape)} data, not 28x28 images")
             ims += list(x); names += [f'{p}[{i}]' for i in range(len(x))]
     return torch.stack(ims), names
@@ -219,29 +221,29 @@ def show_weights_cmd(model:str, # a model.pth written by `lesson4 train`
     print(f"wrote {out}")
     return Path(out)
 
-# %% ../nbs/09_cli.ipynb #76b4354d
+# %% ../nbs/09_cli.ipynb #695a4608
 _COMMANDS = {'train': (train, []), 'predict': (predict, ['model']), 'show-weights': (show_weights_cmd, ['model'])}
 
 def _bool_flags(func, argv):
-    "Rewrite `--x`/`--no-x` for a boolean parameter `x` into `--x True`/`--x False`"
+    "Accept both spellings of a boolean `x`: fastcore's parser has `--x` (default False) or `--no-x` (default True)"
     import inspect
-    bools = {k.replace('_', '-') for k, v in inspect.signature(func).parameters.items() if isinstance(v.default, bool)}
+    dflt = {k.replace('_', '-'): v.default for k, v in inspect.signature(func).parameters.items() if isinstance(v.default, bool)}
     res = []
-    for i, a in enumerate(argv):
-        nxt = argv[i+1] if i+1 < len(argv) else None
-        if a.startswith('--no-') and a[5:] in bools: res += [f'--{a[5:]}', 'False']
-        elif a[2:] in bools and a.startswith('--') and nxt not in ('True', 'False', 'true', 'false', '1', '0'): res += [a, 'True']
-        else: res.append(a)
+    for a in argv:
+        k = a[5:] if a.startswith('--no-') else a[2:] if a.startswith('--') else None
+        if k in dflt and (a.startswith('--no-') != dflt[k]): continue   # asks for the default: nothing to pass
+        res.append(a)
     return res
 
 def main(argv:list|None=None):
     "Run `lesson4 COMMAND [options]`; returns the exit code"
     argv = sys.argv[1:] if argv is None else list(argv)
     if not argv or argv[0] in ('-h', '--help') or argv[0] not in _COMMANDS:
+        asked = bool(argv) and argv[0] in ('-h', '--help')
         print(f"usage: lesson4 {{{','.join(_COMMANDS)}}} [options]   (lesson4 COMMAND --help for the options)",
-              file=sys.stderr if argv and argv[0] not in ('-h', '--help') else sys.stdout)
-        if argv and argv[0] not in ('-h', '--help'): print(f"lesson4: error: unknown command {argv[0]!r}", file=sys.stderr)
-        return 0 if argv and argv[0] in ('-h', '--help') else 2
+              file=sys.stdout if asked else sys.stderr)
+        if argv and not asked: print(f"lesson4: error: unknown command {argv[0]!r}", file=sys.stderr)
+        return 0 if asked else 2
     func, pos = _COMMANDS[argv[0]]
     p = anno_parser(func, prog=f'lesson4 {argv[0]}', pos=pos)
     args = vars(p.parse_args(_bool_flags(func, argv[1:])))

@@ -490,7 +490,7 @@ class Learner:
             self.n_epoch = n_epoch
             self._with_events(self._do_fit, 'fit', CancelFitException, self._end_cleanup)
 
-# %% ../nbs/02_learner.ipynb #bc19ebed
+# %% ../nbs/02_learner.ipynb #62960e9d
 @patch
 @contextmanager
 def no_logging(self:Learner):
@@ -593,7 +593,7 @@ def save(self:Learner, file, with_opt=True, pickle_protocol=2):
     file = self._file(file)
     state = get_model(self.model).state_dict()
     if with_opt and self.opt is not None and hasattr(self.opt, 'state_dict'): state = {'model': state, 'opt': self.opt.state_dict()}
-    fd, tmp = tempfile.mkstemp(dir=file.parent, prefix=file.name, suffix='.tmp'); os.close(fd)
+    fd, tmp = tempfile.mkstemp(dir=file.parent, prefix=file.name, suffix='.tmp'); os.close(fd); os.chmod(tmp, 0o644)
     try: torch.save(state, tmp, pickle_protocol=pickle_protocol); os.replace(tmp, file)
     finally: Path(tmp).unlink(missing_ok=True)
     return file
