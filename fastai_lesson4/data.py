@@ -19,7 +19,7 @@ __all__ = ['MNIST_MEAN', 'MNIST_STD', 'MnistData', 'load_idx', 'save_idx', 'load
            'load_png_folder', 'get_mnist', 'mnist_datablock', 'TensorDS', 'TensorDL', 'TensorDataLoaders',
            'threes_sevens_dls']
 
-# %% ../nbs/04_data.ipynb #8c982ae6
+# %% ../nbs/04_data.ipynb #e9c9dccd
 from fastcore.basics import store_attr, patch
 from fasttransform import Pipeline
 from fastprogress.fastprogress import progress_bar
@@ -27,7 +27,7 @@ from fastai.torch_core import default_device, TensorImageBW
 from fastai.losses import CrossEntropyLossFlat
 from fastai.data.core import DataLoaders
 from fastai.data.block import DataBlock, CategoryBlock
-from fastai.data.transforms import GrandparentSplitter, parent_label, get_image_files, Normalize
+from fastai.data.transforms import GrandparentSplitter, parent_label, get_image_files, Normalize, CategoryMap
 from fastai.data.external import untar_data, URLs
 from fastai.vision.core import PILImageBW
 from fastai.vision.data import ImageBlock
@@ -261,7 +261,7 @@ def mnist_datablock(path, # root of one of fastai's MNIST PNG layouts (decides t
                      get_items=partial(get_image_files, folders=list(splits)),
                      splitter=GrandparentSplitter(*splits), get_y=parent_label, batch_tfms=tfms)
 
-# %% ../nbs/04_data.ipynb #c2b3a3a1
+# %% ../nbs/04_data.ipynb #43781ad0
 class TensorDS:
     "Images `x` and targets `y` on one device, with their `vocab` and the `loss_func` that fits them"
     def __init__(self, x:torch.Tensor, # `uint8` (or float in [0,1]) images `(N,H,W)`, `(N,C,H,W)` or `(N,D)`
@@ -273,6 +273,7 @@ class TensorDS:
         if len(x) != len(y): raise ValueError(f"TensorDS: {len(x)} images but {len(y)} targets")
         is_cls = not (y.is_floating_point() or y.is_complex())
         if is_cls and vocab is None: vocab = [str(i) for i in range(max(int(y.max()) + 1 if len(y) else 0, 10))]
+        if is_cls and not isinstance(vocab, CategoryMap): vocab = CategoryMap(list(vocab), sort=False)  # what fastai's interpretation reads
         if loss_func is None and is_cls: loss_func = CrossEntropyLossFlat()
         store_attr('x,y,vocab,loss_func')
 
