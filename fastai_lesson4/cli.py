@@ -105,7 +105,7 @@ def _fig_of(res):
     if isinstance(res, (list, tuple, np.ndarray)) and len(res): return _fig_of(np.asarray(res, dtype=object).flat[0])
     return plt.gcf()
 
-# %% ../nbs/09_cli.ipynb #7d8789a2
+# %% ../nbs/09_cli.ipynb #43530a04
 def train(data:str='sample', # sample, mnist, mnist_sample, mnist_tiny, or a local folder/archive/IDX files
           task:str='digits', # digits (10 classes) or 3v7 (the lesson's binary task)
           arch:str='cnn', # linear, mlp or cnn
@@ -126,12 +126,13 @@ def train(data:str='sample', # sample, mnist, mnist_sample, mnist_tiny, or a loc
     if arch not in ARCHS: raise CliError(f"unknown --arch {arch!r}: choose one of {', '.join(ARCHS)}")
     if learner not in ('scratch', 'fastai'): raise CliError(f"unknown --learner {learner!r}: choose scratch or fastai")
     if epochs < 1 or bs < 1: raise CliError(f"--epochs and --bs must be >= 1, got {epochs} and {bs}")
-    dev = init_distributed() if num_distrib() > 1 else _device(device)
+    if num_distrib() > 1 and learner == 'fastai': raise CliError("--learner fastai with several processes: use fastai's own `distrib_ctx` with `accelerate launch`")
+    dev = init_distributed('gloo' if device == 'cpu' else None) if num_distrib() > 1 else _device(device)
     torch.manual_seed(seed)
     try: d = get_mnist(data)
     except (ValueError, FileNotFoundError, TypeError) as e: raise CliError(f"--data {data}: {e}") from None
     if tuple(d.x_train.shape[1:]) != (28, 28): raise CliError(f"--arch {arch} expects 28x28 digits, but --data {data} has {tuple(d.x_train.shape[1:])} images")
-    tfms = [DigitAugment(seed=seed)] if aug else None
+    tfms = [DigitAugment(seed=seed + rank_distrib())] if aug else None   # each rank its own random draws
     if task == '3v7':
         if '3' not in d.vocab or '7' not in d.vocab: raise CliError(f"--task 3v7 needs 3s and 7s, --data {data} has classes {d.vocab}")
         dls = threes_sevens_dls(data, bs=bs, flatten=False, device=dev, batch_tfms=tfms, seed=seed)
@@ -141,6 +142,8 @@ def train(data:str='sample', # sample, mnist, mnist_sample, mnist_tiny, or a loc
         from fastai.metrics import accuracy
         n_out, loss_func, metric = len(d.vocab), None, accuracy
     if lr is None: lr = {'linear': 0.1, 'mlp': 0.01, 'cnn': 0.01}[arch] if task == 'digits' else {'linear': 1., 'mlp': 0.1, 'cnn': 0.1}[arch]
+    per_step = bs*max(num_distrib(), 1)
+    if len(dls.train.ds) < per_step: raise CliError(f"--bs {bs} is too large: the training set has {len(dls.train.ds)} digits, fewer than one batch ({per_step})")
     model = digit_model(arch, n_out)
     extra = _make_cbs(cbs)
     if learner == 'fastai':
@@ -149,9 +152,10 @@ def train(data:str='sample', # sample, mnist, mnist_sample, mnist_tiny, or a loc
     else: learn = Learner(dls, model, loss_func=loss_func, metrics=metric, cbs=list(extra.values()))
     start = time.time()
     fit = (lambda: learn.fit_one_cycle(epochs, lr)) if one_cycle else (lambda: learn.fit(epochs, lr))
-    if num_distrib() > 1 and learner == 'scratch':
-        with learn.distrib_ctx(): fit()
-    elif num_distrib() > 1: raise CliError("--learner fastai with several processes: use fastai's own `distrib_ctx` with `accelerate launch`")
+    if num_distrib() > 1:
+        try:
+            with learn.distrib_ctx(): fit()
+        finally: torch.distributed.destroy_process_group()
     else: fit()
     wall = time.time() - start
     if rank_distrib() != 0: return None
@@ -175,14 +179,14 @@ def train(data:str='sample', # sample, mnist, mnist_sample, mnist_tiny, or a loc
     print(f"valid {names[-1]}: {hist[-1][names[-1]]:.4f} after {wall:.1f}s of training on {dev}; wrote {out}/")
     return res
 
-# %% ../nbs/09_cli.ipynb #f65fe496
+# %% ../nbs/09_cli.ipynb #17b65388
 def _read_images(paths):
     "`uint8` images `(N,28,28)` and their names from PNG files or an IDX file"
     from PIL import Image
     ims, names = [], []
     for p in map(Path, paths):
         if not p.is_file(): raise CliError(f"image file {p} does not exist")
-        if p.suffix in ('.png', '.jpg', '.jpeg', '.bmp'):
+        if p.suffix.lower() in ('.png', '.jpg', '.jpeg', '.bmp'):
             try: im = Image.open(p).convert('L')
             except Exception as e: raise CliError(f"{p} is not a readable image ({type(e).__name__})") from None
             if im.size != (28, 28): raise CliError(f"{p} is {im.size[0]}x{im.size[1]}; the model takes 28x28 digits")

@@ -18,19 +18,22 @@ from fastai.torch_core import rank_distrib, num_distrib
 from .learner import Learner, Callback
 from .data import TensorDL
 
-# %% ../nbs/08_distributed.ipynb #06e57e1b
+# %% ../nbs/08_distributed.ipynb #c74b198e
 class ShardedDL:
     "This rank's disjoint share of each epoch of `dl`: global batches of `world·bs` split into `world` slices"
     def __init__(self, dl, # a `TensorDL` (sliced by index) or any loader giving the same batches on every rank
                  rank:int, world:int, # this process and the number of processes
-                 seed:int=0): # seed of the shared permutation when `dl` has none of its own
-        store_attr('dl,rank,world'); self.seed = dl.seed if getattr(dl, 'seed', None) is not None else seed
+                 seed:int=0, # seed of the shared permutation when `dl` has none of its own
+                 train:bool|None=None): # training: equal full shards on every rank; default: guessed from `shuffle`/`drop_last`
+        store_attr('dl,rank,world,train'); self.seed = dl.seed if getattr(dl, 'seed', None) is not None else seed
         self._gen, self.last_idx = None, None
     def __getattr__(self, k):
         if k.startswith('_') or k == 'dl': raise AttributeError(k)
         return getattr(self.dl, k)
     @property
-    def _train(self): return getattr(self.dl, 'shuffle', False) or getattr(self.dl, 'drop_last', False)
+    def _train(self):
+        if self.train is not None: return self.train
+        return getattr(self.dl, 'shuffle', False) or getattr(self.dl, 'drop_last', False)
     def __len__(self):
         if not isinstance(self.dl, TensorDL): return len(self.dl) // self.world
         if self._train: return self.dl.n // (self.dl.bs*self.world)
@@ -56,7 +59,7 @@ class ShardedDL:
             self.last_idx = dl.last_idx = c
             yield dl._batch(c)
 
-# %% ../nbs/08_distributed.ipynb #544282df
+# %% ../nbs/08_distributed.ipynb #80aa6847
 def _reduce_metric(m, dev):
     "Sum a device metric's `total` and `count` (or average a smooth loss's `val`) over all ranks"
     if hasattr(m, 'total') and hasattr(m, 'count'):
@@ -77,13 +80,16 @@ class DDPCallback(Callback):
         l, self.rank, self.world = self.learn, dist.get_rank(), dist.get_world_size()
         p = next(l.model.parameters())
         self.dev = p.device
+        if p.device.type == 'cuda': l.model = nn.SyncBatchNorm.convert_sync_batchnorm(l.model)  # BatchNorm over the global batch
         if not isinstance(l.model, DDP):
             l.model = DDP(l.model, device_ids=[p.device.index] if p.device.type == 'cuda' else None,
                           find_unused_parameters=self.find_unused_parameters)
         self._shards = {}
     def _shard(self, dl):
-        if id(dl) not in self._shards: self._shards[id(dl)] = ShardedDL(dl, self.rank, self.world, self.seed)
-        return self._shards[id(dl)]
+        "This rank's `ShardedDL` of `dl`; in training every rank gets the same number of equal batches (DDP needs that)"
+        k = id(dl), self.learn.training
+        if k not in self._shards: self._shards[k] = ShardedDL(dl, self.rank, self.world, self.seed, train=self.learn.training)
+        return self._shards[k]
     def before_train(self): self.learn.dl = self._shard(self.learn.dl)
     def before_validate(self): self.learn.dl = self._shard(self.learn.dl)
     def _reduce(self, mets):
@@ -96,7 +102,7 @@ class DDPCallback(Callback):
         if isinstance(self.learn.model, DDP): self.learn.model = self.learn.model.module
         self._shards = {}
 
-# %% ../nbs/08_distributed.ipynb #f3987965
+# %% ../nbs/08_distributed.ipynb #602e1c8c
 def init_distributed(backend:str|None=None): # 'nccl' or 'gloo'; defaults to nccl when CUDA is available
     "Join the process group `torchrun` describes in the environment (no-op for one process); returns the local device"
     if num_distrib() <= 1: return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
@@ -114,7 +120,8 @@ def distrib_ctx(self:Learner, backend:str|None=None, # 'nccl' or 'gloo'
     if num_distrib() <= 1:
         yield self; return
     created = not dist.is_initialized()
-    init_distributed(backend)
+    dev = init_distributed(backend)
+    if dev.type == 'cuda' and getattr(self.dls, 'device', None) != dev and hasattr(self.dls, 'to'): self.dls.to(dev)  # this rank's GPU
     cb, prog, logger = DDPCallback(seed), getattr(self, 'progress', None), self.logger
     self.add_cb(cb)
     if rank_distrib() != 0:                      # only rank 0 prints and draws progress bars
@@ -123,5 +130,6 @@ def distrib_ctx(self:Learner, backend:str|None=None, # 'nccl' or 'gloo'
     try: yield self
     finally:
         self.remove_cb(cb); self.logger = logger
+        if isinstance(self.model, DDP): self.model = self.model.module   # also after an error inside the fit
         if rank_distrib() != 0 and prog is not None: self.add_cb(prog)
         if created: dist.destroy_process_group()

@@ -141,7 +141,7 @@ def get_hyper(opt, k):
     if k in ('mom','sqr_mom') and 'betas' in pg: return pg['betas'][k == 'sqr_mom']
     return pg.get(_torch_hp.get(k, k))
 
-# %% ../nbs/02_learner.ipynb #f433bd13
+# %% ../nbs/02_learner.ipynb #00d6ce19
 class TrainEvalCallback(Callback):
     "Count iterations, put the model on `dls.device`, switch train/eval mode (fastai's semantics)"
     order,run_valid = -10,False
@@ -152,7 +152,7 @@ class TrainEvalCallback(Callback):
         dev = getattr(l.dls, 'device', None)
         if dev is not None:
             l.model.to(dev)
-            if isinstance(l.loss_func, nn.Module): l.loss_func.to(dev)
+            if hasattr(l.loss_func, 'to'): l.loss_func.to(dev)   # an nn.Module or a fastai BaseLoss (e.g. CrossEntropyLossFlat(weight=w))
         if hasattr(l.model, 'reset'): l.model.reset()
     def before_train(self):
         l = self.learn
