@@ -7,14 +7,15 @@ Docs: https://fastai-lesson4.github.io/fastai_lesson4/distributed.html.md"""
 # %% auto #0
 __all__ = ['ShardedDL', 'DDPCallback', 'init_distributed']
 
-# %% ../nbs/08_distributed.ipynb #8a2aeac6
+# %% ../nbs/08_distributed.ipynb #4a4d2555
 import os, math
 from contextlib import contextmanager
 import torch, torch.distributed as dist
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel as DDP
 from fastcore.basics import patch, store_attr, noop
-from fastai.torch_core import rank_distrib, num_distrib
+from fastai.torch_core import rank_distrib, num_distrib, to_detach
+from fastai.callback.core import GatherPredsCallback
 from .learner import Learner, Callback
 from .data import TensorDL
 
@@ -59,7 +60,7 @@ class ShardedDL:
             self.last_idx = dl.last_idx = c
             yield dl._batch(c)
 
-# %% ../nbs/08_distributed.ipynb #80aa6847
+# %% ../nbs/08_distributed.ipynb #50649ee3
 def _reduce_metric(m, dev):
     "Sum a device metric's `total` and `count` (or average a smooth loss's `val`) over all ranks"
     if hasattr(m, 'total') and hasattr(m, 'count'):
@@ -70,6 +71,16 @@ def _reduce_metric(m, dev):
     elif isinstance(getattr(m, 'val', None), torch.Tensor):
         v = m.val.detach().to(dev, torch.float64).reshape(()).clone()
         dist.all_reduce(v); m.val = (v/dist.get_world_size()).float()
+
+class _LocalDL:
+    "A loader whose batches are not gathered across ranks (every rank already sees all of them)"
+    def __init__(self, dl): self.dl = dl
+    def __getattr__(self, k):
+        if k == 'dl': raise AttributeError(k)
+        return getattr(self.dl, k)
+    def __iter__(self): return iter(self.dl)
+    def __len__(self): return len(self.dl)
+    def to_detach(self, b, cpu=True, gather=True): return to_detach(b, cpu, gather=False)
 
 class DDPCallback(Callback):
     "Train with `DistributedDataParallel`: wrap the model, shard the loaders, reduce the Recorder's sums, rank 0 logs"
@@ -91,7 +102,9 @@ class DDPCallback(Callback):
         if k not in self._shards: self._shards[k] = ShardedDL(dl, self.rank, self.world, self.seed, train=self.learn.training)
         return self._shards[k]
     def before_train(self): self.learn.dl = self._shard(self.learn.dl)
-    def before_validate(self): self.learn.dl = self._shard(self.learn.dl)
+    def before_validate(self):
+        if any(isinstance(cb, GatherPredsCallback) for cb in self.learn.cbs): self.learn.dl = _LocalDL(self.learn.dl)  # get_preds: whole set on every rank
+        else: self.learn.dl = self._shard(self.learn.dl)
     def _reduce(self, mets):
         for m in mets: _reduce_metric(m, self.dev if dist.get_backend() == 'nccl' else 'cpu')
     def after_train(self):
