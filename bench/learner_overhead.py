@@ -67,7 +67,7 @@ def main():
     p.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     p.add_argument('--epochs', type=int, default=5)
     p.add_argument('--repeats', type=int, default=5)
-    p.add_argument('--copies', type=int, default=1, help='repeat the 4,000 training digits K times per epoch')
+    p.add_argument('--copies', type=int, default=15, help='repeat the 4,000 training digits K times per epoch (15: 60,000, as in DESIGN.md)')
     p.add_argument('--threads', type=int, default=1, help='torch CPU threads')
     p.add_argument('--lr', type=float, default=0.1)
     p.add_argument('--clock', default='wall', choices=['wall', 'cpu'], help="'cpu' (process time) is steadier on a shared CPU box")
