@@ -5,6 +5,9 @@
 Sections (each: contenders interleaved over `--repeats` rounds, medians, ratios to the anchor measured in this run):
   learner     Learner overhead: MLP 784-100-10, bs 256, device batches, 60,000 images/epoch: ours vs a raw PyTorch loop vs
               fastai's Learner (target: ours <= 1.05x the raw loop's time)
+  captured    the training step alone (MLP 784-100-10, bs 256, device batches, SGD, no validation): a raw eager loop vs
+              the same loop captured by hand in one CUDA graph (GPU) vs our Learner eager, with CompileStep and with
+              CudaGraphStep (GPU) (target on GPU: captured >= 5x the raw eager loop)
   data        iterate one epoch: our TensorDataLoaders vs torch DataLoader(TensorDataset) vs fastai's DataBlock over PNG
               folders (targets: >= 5x torch, >= 100x fastai)
   augment     DigitAugment vs kornia vs fastai aug_transforms vs torchvision v2, bs 1024 (and 8192 without --quick)
@@ -34,7 +37,7 @@ from fastai_lesson4.basics import mnist_splits
 from fastai_lesson4.data import TensorDataLoaders, MnistData, get_mnist, save_png_folder, MNIST_MEAN, MNIST_STD
 from fastai_lesson4.augment import DigitAugment
 from fastai_lesson4.learner import Learner, Callback, CancelTrainException, CancelValidException
-from fastai_lesson4.capture import CompileStep
+from fastai_lesson4.capture import CompileStep, CudaGraphStep
 from fastai_lesson4.cli import digit_model
 
 ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
@@ -43,7 +46,7 @@ ap.add_argument('--quick', action='store_true', help='fewer repeats, smaller siz
 ap.add_argument('--threads', type=int, default=None, help="torch threads for the comparisons (default 1 on CPU: steadier on a shared box)")
 ap.add_argument('--repeats', type=int, default=None, help='interleaved rounds per section (default 5, quick 3)')
 ap.add_argument('--fastai-batches', type=int, default=None, help='batches timed on the stock fastai paths (default 20, quick 8)')
-ap.add_argument('--only', nargs='+', default=None, choices='learner data augment e2e accuracy growth'.split())
+ap.add_argument('--only', nargs='+', default=None, choices='learner captured data augment e2e accuracy growth'.split())
 ap.add_argument('--out', default=None, help='JSON file (default bench/results-<device>.json)')
 args = ap.parse_args()
 dev = torch.device(args.device)
@@ -57,6 +60,16 @@ torch.set_num_threads(THREADS)
 def sync():
     if CUDA: torch.cuda.synchronize(dev)
 def want(s): return args.only is None or s in args.only
+
+@contextlib.contextmanager
+def guarded(section):
+    "Run one section; an error is printed and recorded as a failed row, and the other sections still run"
+    try: yield
+    except Exception as e:
+        import traceback; traceback.print_exc()
+        ROWS.append(dict(section=section, name='error', value=None, unit=None, anchor=None, ratio=None, target='runs', passed=False,
+                         error=f'{type(e).__name__}: {e}'))
+        say(f'  ERROR in {section}: {type(e).__name__}: {e}')
 def say(*a): print(*a, flush=True)
 
 ROWS = []
@@ -125,185 +138,249 @@ say(f'  {"":<58} {"value":>14} {"unit":<9} {"ratio":>9}')
 
 # ------------------------------------------------------------------ learner overhead
 if want('learner'):
-    say('\n## learner: fit() of MLP 784-100-10 on device batches (bs 256), train + validation, same SGD and metric')
-    dls = lo.make_data(args.device, N // 4000)
-    torch.manual_seed(0)
-    m0 = nn.Sequential(nn.Linear(784, 100), nn.ReLU(), nn.Linear(100, 10)).to(dev)
-    n_img = sum(len(b[1]) for b in dls.train) + sum(len(b[1]) for b in dls.valid)
-    def fit_with(f):
-        def g():
-            with contextlib.redirect_stdout(io.StringIO()): f(copy.deepcopy(m0), dls, 1, 0.1)
-            return n_img
-        return g
-    r = interleaved({'raw': fit_with(lo.raw_fit), 'ours': fit_with(lo.ours_fit), 'fastai': fit_with(lo.fastai_fit)}, 2*REPS)
-    row('learner', 'raw PyTorch loop', r['raw'], 'img/s')
-    t_ratio = r['raw'] / r['ours']
-    row('learner', 'ours: Learner.fit (time / raw time)', r['ours'], 'img/s', 'raw', t_ratio, 'time <= 1.05x raw', t_ratio <= 1.05)
-    row('learner', "fastai's Learner.fit (time / raw time)", r['fastai'], 'img/s', 'raw', r['raw'] / r['fastai'])
-    row('learner', 'ours is faster than fastai by', r['ours'], 'img/s', 'fastai', r['ours'] / r['fastai'])
+    with guarded('learner'):
+        say('\n## learner: fit() of MLP 784-100-10 on device batches (bs 256), train + validation, same SGD and metric')
+        dls = lo.make_data(args.device, N // 4000)
+        torch.manual_seed(0)
+        m0 = nn.Sequential(nn.Linear(784, 100), nn.ReLU(), nn.Linear(100, 10)).to(dev)
+        n_img = sum(len(b[1]) for b in dls.train) + sum(len(b[1]) for b in dls.valid)
+        def fit_with(f):
+            def g():
+                with contextlib.redirect_stdout(io.StringIO()): f(copy.deepcopy(m0), dls, 1, 0.1)
+                return n_img
+            return g
+        r = interleaved({'raw': fit_with(lo.raw_fit), 'ours': fit_with(lo.ours_fit), 'fastai': fit_with(lo.fastai_fit)}, 2*REPS)
+        row('learner', 'raw PyTorch loop', r['raw'], 'img/s')
+        t_ratio = r['raw'] / r['ours']
+        row('learner', 'ours: Learner.fit (time / raw time)', r['ours'], 'img/s', 'raw', t_ratio, 'time <= 1.05x raw', t_ratio <= 1.05)
+        row('learner', "fastai's Learner.fit (time / raw time)", r['fastai'], 'img/s', 'raw', r['raw'] / r['fastai'])
+        row('learner', 'ours is faster than fastai by', r['ours'], 'img/s', 'fastai', r['ours'] / r['fastai'])
+
+# ------------------------------------------------------------------ captured step
+if want('captured'):
+    with guarded('captured'):
+        EP = 3
+        say(f'\n## captured: training step only, MLP 784-100-10 on device batches (bs 256), torch SGD, fits of {EP} epochs')
+        dls = lo.make_data(args.device, N // 4000)
+        full = [b for b in dls.train if len(b[1]) == 256]
+        torch.manual_seed(0)
+        m0 = nn.Sequential(nn.Linear(784, 100), nn.ReLU(), nn.Linear(100, 10)).to(dev)
+        n_img = EP*sum(len(b[1]) for b in dls.train)
+        def raw_eager():
+            m = copy.deepcopy(m0); opt = torch.optim.SGD(m.parameters(), lr=0.1)
+            def f():
+                for _ in range(EP):
+                    for xb, yb in dls.train:
+                        F.cross_entropy(m(xb), yb).backward(); opt.step(); opt.zero_grad()
+                return n_img
+            return f
+        def raw_graph():
+            "PyTorch's whole-network capture recipe: forward + loss + backward + SGD step in one CUDA graph, replayed per batch"
+            m = copy.deepcopy(m0); opt = torch.optim.SGD(m.parameters(), lr=0.1)
+            xs, ys = full[0][0].clone(), full[0][1].clone()
+            st = torch.cuda.Stream(); st.wait_stream(torch.cuda.current_stream())
+            with torch.cuda.stream(st):
+                for _ in range(3): opt.zero_grad(set_to_none=True); F.cross_entropy(m(xs), ys).backward(); opt.step()
+            torch.cuda.current_stream().wait_stream(st)
+            g = torch.cuda.CUDAGraph(); opt.zero_grad(set_to_none=True)
+            with torch.cuda.graph(g): F.cross_entropy(m(xs), ys).backward(); opt.step()
+            def f():
+                for _ in range(EP):
+                    for xb, yb in full: xs.copy_(xb); ys.copy_(yb); g.replay()
+                return EP*len(full)*256
+            return f
+        def ours(cbs):
+            learn = Learner(dls, copy.deepcopy(m0), F.cross_entropy, opt_func=torch.optim.SGD, lr=0.1, cbs=cbs)
+            def f():
+                with learn.no_bar(), learn.no_logging(): learn.fit(EP, cbs=TrainOnly())
+                return n_img
+            return learn, f
+        fns = {'raw': raw_eager(), 'ours': ours([])[1]}
+        lc, fns['compiled'] = ours([CompileStep()])
+        if CUDA:
+            fns['raw graph'] = raw_graph()
+            lg, fns['graph'] = ours([CudaGraphStep()])
+        r = interleaved(fns, REPS)
+        row('captured', 'raw eager loop', r['raw'], 'img/s')
+        if CUDA: row('captured', 'raw loop captured by hand in one CUDA graph', r['raw graph'], 'img/s', 'raw', r['raw graph']/r['raw'])
+        row('captured', 'ours, eager', r['ours'], 'img/s', 'raw', r['ours']/r['raw'])
+        row('captured', 'ours + CompileStep', r['compiled'], 'img/s', 'raw', r['compiled']/r['raw'], *(('>= 5x on GPU', r['compiled']/r['raw'] >= 5) if CUDA else ()),
+            compile_failed=lc.compile_step.failed)
+        if CUDA:
+            row('captured', 'ours + CudaGraphStep', r['graph'], 'img/s', 'raw', r['graph']/r['raw'], '>= 5x on GPU', r['graph']/r['raw'] >= 5,
+                capture_failed=lg.cuda_graph_step.failed)
 
 # ------------------------------------------------------------------ data pipeline
 if want('data'):
-    from torch.utils.data import DataLoader, TensorDataset
-    say(f'\n## data: iterate one training epoch, bs 256 (the fastai DataBlock over PNG files: {FB} batches)')
-    ours = TensorDataLoaders.from_tensors(x_n, y_n, s.x_valid, s.y_valid, bs=256, device=dev, seed=0, drop_last=False)
-    def norm(x): return ((x.float()/255 - MNIST_MEAN)/MNIST_STD).unsqueeze(1)
-    tdl = DataLoader(TensorDataset(norm(x_n), y_n), batch_size=256, shuffle=True, pin_memory=CUDA)
-    fdls = stock_fastai_dls(aug=False)
-    def it_ours():
-        for xb, yb in ours.train: pass
-        return N
-    def it_torch():
-        for xb, yb in tdl: xb, yb = xb.to(dev, non_blocking=True), yb.to(dev, non_blocking=True)
-        return N
-    def it_fastai():
-        it, n = iter(fdls.train), 0
-        for _ in range(FB):
-            try: xb, yb = next(it)
-            except StopIteration: it = iter(fdls.train); xb, yb = next(it)
-            n += len(xb)
-        return n
-    r = interleaved({'ours': it_ours, 'torch': it_torch, 'fastai': it_fastai}, REPS)
-    row('data', 'ours: TensorDataLoaders', r['ours'], 'img/s')
-    row('data', 'torch DataLoader(TensorDataset)', r['torch'], 'img/s', 'torch', r['ours']/r['torch'], '>= 5x', r['ours']/r['torch'] >= 5)
-    row('data', 'fastai DataBlock over PNG (workers=0)', r['fastai'], 'img/s', 'fastai', r['ours']/r['fastai'], '>= 100x',
-        r['ours']/r['fastai'] >= 100)
-    if CUDA:
-        del ours; torch.cuda.empty_cache(); sync()
-        base = torch.cuda.memory_allocated(dev); torch.cuda.reset_peak_memory_stats(dev)
-        m = TensorDataLoaders.from_tensors(x_n, y_n, s.x_valid, s.y_valid, bs=256, device=dev, seed=0, drop_last=False)
-        data = torch.cuda.memory_allocated(dev) - base
-        for xb, yb in m.train: pass
-        del xb, yb; sync()
-        extra = (torch.cuda.max_memory_allocated(dev) - base - data) / (256*784*4 + 256*8)
-        row('data', 'peak device memory beyond the dataset', extra, 'batches', target='<= 3 batches', ok=extra <= 3)
-        del m
+    with guarded('data'):
+        from torch.utils.data import DataLoader, TensorDataset
+        say(f'\n## data: iterate one training epoch, bs 256 (the fastai DataBlock over PNG files: {FB} batches)')
+        ours = TensorDataLoaders.from_tensors(x_n, y_n, s.x_valid, s.y_valid, bs=256, device=dev, seed=0, drop_last=False)
+        def norm(x): return ((x.float()/255 - MNIST_MEAN)/MNIST_STD).unsqueeze(1)
+        tdl = DataLoader(TensorDataset(norm(x_n), y_n), batch_size=256, shuffle=True, pin_memory=CUDA)
+        fdls = stock_fastai_dls(aug=False)
+        def it_ours():
+            for xb, yb in ours.train: pass
+            return N
+        def it_torch():
+            for xb, yb in tdl: xb, yb = xb.to(dev, non_blocking=True), yb.to(dev, non_blocking=True)
+            return N
+        def it_fastai():
+            it, n = iter(fdls.train), 0
+            for _ in range(FB):
+                try: xb, yb = next(it)
+                except StopIteration: it = iter(fdls.train); xb, yb = next(it)
+                n += len(xb)
+            return n
+        r = interleaved({'ours': it_ours, 'torch': it_torch, 'fastai': it_fastai}, REPS)
+        row('data', 'ours: TensorDataLoaders', r['ours'], 'img/s')
+        row('data', 'torch DataLoader(TensorDataset)', r['torch'], 'img/s', 'torch', r['ours']/r['torch'], '>= 5x', r['ours']/r['torch'] >= 5)
+        row('data', 'fastai DataBlock over PNG (workers=0)', r['fastai'], 'img/s', 'fastai', r['ours']/r['fastai'], '>= 100x',
+            r['ours']/r['fastai'] >= 100)
+        if CUDA:
+            del ours; torch.cuda.empty_cache(); sync()
+            base = torch.cuda.memory_allocated(dev); torch.cuda.reset_peak_memory_stats(dev)
+            m = TensorDataLoaders.from_tensors(x_n, y_n, s.x_valid, s.y_valid, bs=256, device=dev, seed=0, drop_last=False)
+            data = torch.cuda.memory_allocated(dev) - base
+            for xb, yb in m.train: pass
+            del xb, yb; sync()
+            extra = (torch.cuda.max_memory_allocated(dev) - base - data) / (256*784*4 + 256*8)
+            row('data', 'peak device memory beyond the dataset', extra, 'batches', target='<= 3 batches', ok=extra <= 3)
+            del m
 
 # ------------------------------------------------------------------ augmentation
 if want('augment'):
-    say('\n## augment: one batch (B,1,28,28) in [0,1], per-sample parameters (torchvision v2: one set per batch)')
-    cons = make_contenders(dev)
-    cons.pop('ours+erase')
-    for bs in ([1024] if args.quick else [1024, 8192]):
-        x = (x_all[torch.arange(bs) % len(x_all)].float()/255)[:, None].to(dev).contiguous()
-        def run(f):
-            def g():
-                with torch.no_grad(): f(x)
-                return bs
-            return g
-        r = interleaved({k: run(f) for k, f in cons.items()}, 2*REPS if CUDA else REPS, warmup=2)
-        tgt = dict(target='>= 1M img/s on GPU', ok=r['ours'] >= 1e6) if CUDA and bs == 1024 else {}
-        row('augment', f'ours: DigitAugment, bs {bs}', r['ours'], 'img/s', **tgt)
-        for k, lbl in (('kornia', 'kornia (affine+elastic+brightness+contrast)'), ('fastai', 'fastai aug_transforms (no elastic)'),
-                       ('tv2', 'torchvision v2 affine+elastic (per batch)')):
-            row('augment', f'{lbl}, bs {bs}', r[k], 'img/s', k, r['ours']/r[k])
+    with guarded('augment'):
+        say('\n## augment: one batch (B,1,28,28) in [0,1], per-sample parameters (torchvision v2: one set per batch)')
+        cons = make_contenders(dev)
+        cons.pop('ours+erase')
+        for bs in ([1024] if args.quick else [1024, 8192]):
+            x = (x_all[torch.arange(bs) % len(x_all)].float()/255)[:, None].to(dev).contiguous()
+            def run(f):
+                def g():
+                    with torch.no_grad(): f(x)
+                    return bs
+                return g
+            r = interleaved({k: run(f) for k, f in cons.items()}, 2*REPS if CUDA else REPS, warmup=2)
+            tgt = dict(target='>= 1M img/s on GPU', ok=r['ours'] >= 1e6) if CUDA and bs == 1024 else {}
+            row('augment', f'ours: DigitAugment, bs {bs}', r['ours'], 'img/s', **tgt)
+            for k, lbl in (('kornia', 'kornia (affine+elastic+brightness+contrast)'), ('fastai', 'fastai aug_transforms (no elastic)'),
+                           ('tv2', 'torchvision v2 affine+elastic (per batch)')):
+                row('augment', f'{lbl}, bs {bs}', r[k], 'img/s', k, r['ours']/r[k])
 
 # ------------------------------------------------------------------ end-to-end epoch with augmentation
 if want('e2e'):
-    from fastai.learner import Learner as FastaiLearner
-    from fastai.optimizer import OptimWrapper
-    import fastai.callback.progress
-    say(f'\n## e2e: training epoch with augmentation, MLP 784-100-10, bs 256, torch Adam for both (stock fastai path: {FB} batches)')
-    torch.manual_seed(0)
-    def ours_learner(compiled):
-        dls = TensorDataLoaders.from_tensors(x_n, y_n, s.x_valid, s.y_valid, bs=256, device=dev, seed=0, batch_tfms=[DigitAugment(seed=0)])
-        learn = Learner(dls, mlp().to(dev), nn.CrossEntropyLoss(), opt_func=torch.optim.Adam, lr=1e-3, cbs=[CompileStep()] if compiled else None)
-        def f():
-            with learn.no_bar(), learn.no_logging(): learn.fit(1, cbs=TrainOnly())
-            return len(dls.train)*256
-        return learn, f
-    (le, f_eager), (lc, f_comp) = ours_learner(False), ours_learner(True)
-    rdls = TensorDataLoaders.from_tensors(x_n, y_n, s.x_valid, s.y_valid, bs=256, device=dev, seed=0, batch_tfms=[DigitAugment(seed=0)])
-    rm = mlp().to(dev); ropt = torch.optim.Adam(rm.parameters(), lr=1e-3)
-    def f_raw():
-        "The floor: a hand-written loop over the same loader, model and optimizer (no Learner, no callbacks)"
-        for xb, yb in rdls.train:
-            loss = F.cross_entropy(rm(xb), yb); loss.backward(); ropt.step(); ropt.zero_grad()
-        return len(rdls.train)*256
-    fdls = stock_fastai_dls(aug=True)
-    fb = min(FB, len(fdls.train))
-    fl = FastaiLearner(fdls, mlp().to(dev), nn.CrossEntropyLoss(), opt_func=partial(OptimWrapper, opt=torch.optim.Adam), lr=1e-3)
-    def f_fastai():
-        with fl.no_bar(), fl.no_logging(): fl.fit(1, cbs=TrainOnly(fb))
-        return fb*256
-    t = time.perf_counter(); f_comp(); say(f'  (CompileStep: first epoch, compiling included, {time.perf_counter()-t:.1f}s)')
-    r = interleaved({'eager': f_eager, 'compiled': f_comp, 'raw': f_raw, 'fastai': f_fastai}, REPS)
-    tgt = '>= 100x' if CUDA else '>= 20x'; k = 100 if CUDA else 20
-    row('e2e', 'ours, eager', r['eager'], 'img/s', 'fastai', r['eager']/r['fastai'], tgt, r['eager']/r['fastai'] >= k)
-    row('e2e', 'ours, CompileStep', r['compiled'], 'img/s', 'fastai', r['compiled']/r['fastai'], tgt, r['compiled']/r['fastai'] >= k,
-        compile_failed=lc.compile_step.failed)
-    row('e2e', 'ours, CompileStep vs ours eager', r['compiled'], 'img/s', 'eager', r['compiled']/r['eager'])
-    row('e2e', 'raw loop over our loader + DigitAugment (no Learner)', r['raw'], 'img/s', 'fastai', r['raw']/r['fastai'])
-    row('e2e', 'ours, eager: time / raw loop time', r['eager'], 'img/s', 'raw', r['raw']/r['eager'])
-    row('e2e', 'stock fastai: PNG DataBlock + aug_transforms + Learner', r['fastai'], 'img/s')
-    del le, lc, fl
+    with guarded('e2e'):
+        from fastai.learner import Learner as FastaiLearner
+        from fastai.optimizer import OptimWrapper
+        import fastai.callback.progress
+        say(f'\n## e2e: training epoch with augmentation, MLP 784-100-10, bs 256, torch Adam for both (stock fastai path: {FB} batches)')
+        torch.manual_seed(0)
+        def ours_learner(compiled):
+            dls = TensorDataLoaders.from_tensors(x_n, y_n, s.x_valid, s.y_valid, bs=256, device=dev, seed=0, batch_tfms=[DigitAugment(seed=0)])
+            learn = Learner(dls, mlp().to(dev), nn.CrossEntropyLoss(), opt_func=torch.optim.Adam, lr=1e-3, cbs=[CudaGraphStep()] if compiled == 'graph' else [CompileStep()] if compiled else None)
+            def f():
+                with learn.no_bar(), learn.no_logging(): learn.fit(1, cbs=TrainOnly())
+                return len(dls.train)*256
+            return learn, f
+        (le, f_eager), (lc, f_comp) = ours_learner(False), ours_learner(True)
+        if CUDA: lg, f_graph = ours_learner('graph')
+        rdls = TensorDataLoaders.from_tensors(x_n, y_n, s.x_valid, s.y_valid, bs=256, device=dev, seed=0, batch_tfms=[DigitAugment(seed=0)])
+        rm = mlp().to(dev); ropt = torch.optim.Adam(rm.parameters(), lr=1e-3)
+        def f_raw():
+            "The floor: a hand-written loop over the same loader, model and optimizer (no Learner, no callbacks)"
+            for xb, yb in rdls.train:
+                loss = F.cross_entropy(rm(xb), yb); loss.backward(); ropt.step(); ropt.zero_grad()
+            return len(rdls.train)*256
+        fdls = stock_fastai_dls(aug=True)
+        fb = min(FB, len(fdls.train))
+        fl = FastaiLearner(fdls, mlp().to(dev), nn.CrossEntropyLoss(), opt_func=partial(OptimWrapper, opt=torch.optim.Adam), lr=1e-3)
+        def f_fastai():
+            with fl.no_bar(), fl.no_logging(): fl.fit(1, cbs=TrainOnly(fb))
+            return fb*256
+        t = time.perf_counter(); f_comp(); say(f'  (CompileStep: first epoch, compiling included, {time.perf_counter()-t:.1f}s)')
+        r = interleaved(dict(eager=f_eager, compiled=f_comp, raw=f_raw, fastai=f_fastai, **(dict(graph=f_graph) if CUDA else {})), REPS)
+        tgt = '>= 100x' if CUDA else '>= 20x'; k = 100 if CUDA else 20
+        row('e2e', 'ours, eager', r['eager'], 'img/s', 'fastai', r['eager']/r['fastai'], tgt, r['eager']/r['fastai'] >= k)
+        row('e2e', 'ours, CompileStep', r['compiled'], 'img/s', 'fastai', r['compiled']/r['fastai'], tgt, r['compiled']/r['fastai'] >= k,
+            compile_failed=lc.compile_step.failed)
+        if CUDA:
+            row('e2e', 'ours, CudaGraphStep', r['graph'], 'img/s', 'fastai', r['graph']/r['fastai'], tgt, r['graph']/r['fastai'] >= k,
+                capture_failed=lg.cuda_graph_step.failed)
+        row('e2e', 'ours, CompileStep vs ours eager', r['compiled'], 'img/s', 'eager', r['compiled']/r['eager'])
+        row('e2e', 'raw loop over our loader + DigitAugment (no Learner)', r['raw'], 'img/s', 'fastai', r['raw']/r['fastai'])
+        row('e2e', 'ours, eager: time / raw loop time', r['eager'], 'img/s', 'raw', r['raw']/r['eager'])
+        row('e2e', 'stock fastai: PNG DataBlock + aug_transforms + Learner', r['fastai'], 'img/s')
+        del le, lc, fl
 
 # ------------------------------------------------------------------ time to accuracy
 if want('accuracy'):
-    from fastai.metrics import accuracy
-    torch.set_num_threads(ALL_THREADS)
-    seeds, epochs = ([42] if args.quick else [42, 0, 1, 2, 3]), 10
-    say(f'\n## accuracy: CNN (4 stride-2 convs) + DigitAugment, bs 128, one-cycle lr 1e-2, {epochs} epochs; '
-        f'{ALL_THREADS} torch threads; 4,000 training digits, 1,000 held out')
-    for seed in seeds:
-        t0 = time.perf_counter()
-        torch.manual_seed(seed)
-        xt, yt, xv, yv = mnist_splits()
-        dls = TensorDataLoaders.from_tensors(xt, yt, xv, yv, bs=128, device=dev, seed=seed, batch_tfms=[DigitAugment(seed=seed)])
-        learn = Learner(dls, digit_model('cnn').to(dev), nn.CrossEntropyLoss(), metrics=accuracy)
-        times = []
-        class Clock(Callback):
-            def after_epoch(self): times.append(time.perf_counter() - t0)
-        with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, 1e-2, cbs=Clock())
-        accs = [float(v[2]) for v in learn.recorder.values]
-        first = next((i for i, a in enumerate(accs) if a >= 0.98), None)
-        wall = time.perf_counter() - t0
-        row('accuracy', f'seed {seed}: final accuracy after {epochs} epochs', accs[-1]*100, '%', target='>= 98%', ok=accs[-1] >= 0.98,
-            seed=seed, epochs=epochs, accuracies=accs, epoch_times=times)
-        row('accuracy', f'seed {seed}: wall clock, data loading to the end of epoch {epochs}', wall, 's', target='<= 60 s',
-            ok=wall <= 60 and accs[-1] >= 0.98, seed=seed)
-        if first is not None: row('accuracy', f'seed {seed}: first reached 98% at epoch {first+1}', times[first], 's', seed=seed)
-    torch.set_num_threads(THREADS)
+    with guarded('accuracy'):
+        from fastai.metrics import accuracy
+        torch.set_num_threads(ALL_THREADS)
+        seeds, epochs = ([42] if args.quick else [42, 0, 1, 2, 3]), 10
+        say(f'\n## accuracy: CNN (4 stride-2 convs) + DigitAugment, bs 128, one-cycle lr 1e-2, {epochs} epochs; '
+            f'{ALL_THREADS} torch threads; 4,000 training digits, 1,000 held out')
+        for seed in seeds:
+            t0 = time.perf_counter()
+            torch.manual_seed(seed)
+            xt, yt, xv, yv = mnist_splits()
+            dls = TensorDataLoaders.from_tensors(xt, yt, xv, yv, bs=128, device=dev, seed=seed, batch_tfms=[DigitAugment(seed=seed)])
+            learn = Learner(dls, digit_model('cnn').to(dev), nn.CrossEntropyLoss(), metrics=accuracy)
+            times = []
+            class Clock(Callback):
+                def after_epoch(self): times.append(time.perf_counter() - t0)
+            with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, 1e-2, cbs=Clock())
+            accs = [float(v[2]) for v in learn.recorder.values]
+            first = next((i for i, a in enumerate(accs) if a >= 0.98), None)
+            wall = time.perf_counter() - t0
+            row('accuracy', f'seed {seed}: final accuracy after {epochs} epochs', accs[-1]*100, '%', target='>= 98%', ok=accs[-1] >= 0.98,
+                seed=seed, epochs=epochs, accuracies=accs, epoch_times=times)
+            row('accuracy', f'seed {seed}: wall clock, data loading to the end of epoch {epochs}', wall, 's', target='<= 60 s',
+                ok=wall <= 60 and accs[-1] >= 0.98, seed=seed)
+            if first is not None: row('accuracy', f'seed {seed}: first reached 98% at epoch {first+1}', times[first], 's', seed=seed)
+        torch.set_num_threads(THREADS)
 
 # ------------------------------------------------------------------ cost growth
 if want('growth'):
-    nb = 50 if args.quick else 150
-    say(f'\n## growth: our pipeline (TensorDataLoaders + our Learner + MLP, SGD, no augmentation), {nb} training batches timed')
-    def rss(): return int(Path('/proc/self/statm').read_text().split()[1])*os.sysconf('SC_PAGE_SIZE') if Path('/proc/self/statm').exists() else 0
-    def timer(dls, n):
-        learn = Learner(dls, mlp().to(dev), nn.CrossEntropyLoss(), opt_func=torch.optim.SGD, lr=0.1)
-        def f():
-            with learn.no_bar(), learn.no_logging(): learn.fit(1, cbs=TrainOnly(n))
-            return n*dls.train.bs
-        return f
-    bss = [64, 256, 1024] if args.quick else [64, 256, 1024, 4096]
-    fns = {}
-    for bs in bss:
-        dls = TensorDataLoaders.from_tensors(x_n, y_n, s.x_valid, s.y_valid, bs=bs, device=dev, seed=0)
-        fns[bs] = timer(dls, min(nb, len(dls.train)))
-    r = interleaved(fns, REPS)
-    for bs in bss: row('growth', f'bs {bs}, {N:,} images', r[bs], 'img/s', 'bs 256', r[bs]/r[256])
-    sizes = [5_000, 60_000] if args.quick else [5_000, 60_000, 600_000]
-    fns.clear(); del dls; gc.collect()
-    mem = {}
-    for n in sizes:
-        gc.collect()
-        if CUDA: sync(); torch.cuda.reset_peak_memory_stats(dev); base = torch.cuda.memory_allocated(dev)
-        before = rss()
-        x, y = tiled(n)
-        dls = TensorDataLoaders.from_tensors(x, y, s.x_valid, s.y_valid, bs=256, device=dev, seed=0)
-        ds_bytes = sum(t.numel()*t.element_size() for d in (dls.train_ds, dls.valid_ds) for t in (d.x, d.y))
-        f = timer(dls, min(nb, len(dls.train))); f()
-        if CUDA: sync(); mem[n] = (ds_bytes, torch.cuda.max_memory_allocated(dev) - base)
-        else: mem[n] = (ds_bytes, rss() - before)
-        fns[n] = f
-        del x, y
-    r = interleaved(fns, REPS)
-    kind = 'CUDA peak' if CUDA else 'RSS growth'
-    for n in sizes:
-        ds, used = mem[n]
-        row('growth', f'{n:>7,} images, bs 256 (data {ds/2**20:.0f} MiB, {kind} {used/2**20:.0f} MiB)', 256/r[n]*1e6,
-            'us/batch', '5,000 (speed)', r[n]/r[sizes[0]], dataset_mib=ds/2**20, memory_mib=used/2**20, memory_kind=kind)
+    with guarded('growth'):
+        nb = 50 if args.quick else 150
+        say(f'\n## growth: our pipeline (TensorDataLoaders + our Learner + MLP, SGD, no augmentation), {nb} training batches timed')
+        def rss(): return int(Path('/proc/self/statm').read_text().split()[1])*os.sysconf('SC_PAGE_SIZE') if Path('/proc/self/statm').exists() else 0
+        def timer(dls, n):
+            learn = Learner(dls, mlp().to(dev), nn.CrossEntropyLoss(), opt_func=torch.optim.SGD, lr=0.1)
+            def f():
+                with learn.no_bar(), learn.no_logging(): learn.fit(1, cbs=TrainOnly(n))
+                return n*dls.train.bs
+            return f
+        bss = [64, 256, 1024] if args.quick else [64, 256, 1024, 4096]
+        fns = {}
+        for bs in bss:
+            dls = TensorDataLoaders.from_tensors(x_n, y_n, s.x_valid, s.y_valid, bs=bs, device=dev, seed=0)
+            fns[bs] = timer(dls, min(nb, len(dls.train)))
+        r = interleaved(fns, REPS)
+        for bs in bss: row('growth', f'bs {bs}, {N:,} images', r[bs], 'img/s', 'bs 256', r[bs]/r[256])
+        sizes = [5_000, 60_000] if args.quick else [5_000, 60_000, 600_000]
+        fns.clear(); del dls; gc.collect()
+        mem = {}
+        for n in sizes:
+            gc.collect()
+            if CUDA: sync(); torch.cuda.reset_peak_memory_stats(dev); base = torch.cuda.memory_allocated(dev)
+            before = rss()
+            x, y = tiled(n)
+            dls = TensorDataLoaders.from_tensors(x, y, s.x_valid, s.y_valid, bs=256, device=dev, seed=0)
+            ds_bytes = sum(t.numel()*t.element_size() for d in (dls.train_ds, dls.valid_ds) for t in (d.x, d.y))
+            f = timer(dls, min(nb, len(dls.train))); f()
+            if CUDA: sync(); mem[n] = (ds_bytes, torch.cuda.max_memory_allocated(dev) - base)
+            else: mem[n] = (ds_bytes, rss() - before)
+            fns[n] = f
+            del x, y
+        r = interleaved(fns, REPS)
+        kind = 'CUDA peak' if CUDA else 'RSS growth'
+        for n in sizes:
+            ds, used = mem[n]
+            row('growth', f'{n:>7,} images, bs 256 (data {ds/2**20:.0f} MiB, {kind} {used/2**20:.0f} MiB)', 256/r[n]*1e6,
+                'us/batch', '5,000 (speed)', r[n]/r[sizes[0]], dataset_mib=ds/2**20, memory_mib=used/2**20, memory_kind=kind)
 
 out = Path(args.out) if args.out else HERE/f'results-{dev.type}.json'
 tmp = out.with_name(f'.{out.name}.tmp')
