@@ -14,7 +14,7 @@ from fastcore.basics import patch, store_attr
 from fastai.torch_core import get_model
 from .learner import Learner, Callback
 
-# %% ../nbs/10_capture.ipynb #69b6a365
+# %% ../nbs/10_capture.ipynb #54582981
 def _shape(args): return tuple(tuple(a.shape) if isinstance(a, torch.Tensor) else type(a) for a in args)
 
 class CompileStep(Callback):
@@ -54,6 +54,13 @@ class CompileStep(Callback):
     def before_batch(self):
         if self._cudagraphs: torch.compiler.cudagraph_mark_step_begin()   # the previous step's graph outputs may be reused
 
+    def before_backward(self):
+        "Under CUDA graphs, give each parameter an ordinary `.grad` to add into"
+        # a gradient left in the graphs' memory (fastai's optimizers zero `.grad` in place) is overwritten by the next replay
+        if not self._cudagraphs: return
+        for p in self._m.parameters():
+            if p.requires_grad and p.grad is None: p.grad = torch.zeros_like(p)
+
     def after_fit(self):
         m = self._m
         if self._old is None: m.__dict__.pop('forward', None)
@@ -66,11 +73,13 @@ def compile(self:Learner, mode:str|None=None, backend='inductor', **kwargs):
     self.remove_cbs([cb for cb in self.cbs if isinstance(cb, CompileStep)])
     return self.add_cb(CompileStep(mode, backend, **kwargs))
 
-# %% ../nbs/10_capture.ipynb #c0e5dae5
+# %% ../nbs/10_capture.ipynb #b0b8b182
+_not_with = ('MixedPrecision', 'NonNativeMixedPrecision', 'GradientAccumulation', 'DDPCallback', 'DistributedTrainer')
+
 class CudaGraphStep(Callback):
     "Replay forward + loss + backward of full-size training batches as one CUDA graph on our `Learner` (eager optimizer step)"
     def __init__(self, warmup:int=3): # eager full batches before capturing (cuDNN/cuBLAS pick their kernels on these)
-        self.warmup,self.graph = warmup,None
+        self.warmup,self.graph,self._sig = warmup,None,None
 
     def before_fit(self):
         if not isinstance(self.learn, Learner):
@@ -78,9 +87,18 @@ class CudaGraphStep(Callback):
         p = next(self.learn.model.parameters(), None)
         self.on = p is not None and self._supported(p)
         if not self.on: warnings.warn(f"CudaGraphStep: the model is on {p.device if p is not None else 'no device'}, not CUDA: training eagerly")
-        self.graph,self.shape,self.n_seen,self.n_replayed,self.failed = None,None,0,0,None
+        if self.graph is not None and self._signature() != self._sig: self.reset()   # new model, loss or parameter memory
+        self.n_replayed,self.failed = 0,None
+        if self.graph is None: self.shape,self.n_seen = None,0
 
     def _supported(self, p): return p.is_cuda
+    def _signature(self):
+        m = self.learn.model
+        return (id(m), id(self.learn.loss_func), tuple(t.data_ptr() for t in [*m.parameters(), *m.buffers()]))
+
+    def reset(self):
+        "Free the graph and its memory pool (the next fit captures again)"
+        self.graph = self._xs = self._ys = self._g_out = self._g_loss = self._grads = self._sig = None
 
     def before_batch(self):
         l = self.learn
@@ -93,24 +111,41 @@ class CudaGraphStep(Callback):
         if self.graph is None and self.n_seen > self.warmup: self._capture()
         self._replay = self.graph is not None
 
-# %% ../nbs/10_capture.ipynb #7fd2bb35
+# %% ../nbs/10_capture.ipynb #14eafa20
+@patch
+def _why_not(self:CudaGraphStep):
+    "Why this fit's step can't be captured, or `None`"
+    l = self.learn
+    if get_model(l.model) is not l.model: return f"the model is wrapped in {type(l.model).__name__}"
+    for cb in l.cbs:
+        if type(cb).__name__ in _not_with: return f"{type(cb).__name__} changes the loss or the gradients around the backward"
+        if cb is not self and getattr(type(cb), 'before_backward', None) is not None: return f"{type(cb).__name__} defines before_backward"
+    hooked = [n for n,mod in l.model.named_modules() if mod._forward_hooks or mod._forward_pre_hooks or mod._backward_hooks]
+    if hooked: return f"layers {hooked[:3]} have hooks, which a replay would not call"
+
 @patch
 def _capture(self:CudaGraphStep):
     "Record forward + loss + backward on static copies of this batch (PyTorch's whole-network capture recipe)"
     l, m = self.learn, self.learn.model
+    why = self._why_not()
+    if why is not None:
+        self.failed = why; warnings.warn(f"CudaGraphStep: {why}: training eagerly"); return
+    l.pred = l.loss_grad = None      # free the last batch's autograd graph: its gradient accumulators belong to another stream
     self._xs,self._ys = [x.clone() for x in l.xb],[y.clone() for y in l.yb]
     self._ps = [p for p in m.parameters() if p.requires_grad]
     bufs = [b.clone() for b in m.buffers()]        # BatchNorm statistics: the warm-up passes must not count
     def step():
         out = m(*self._xs); loss = l.loss_func(out, *self._ys); loss.backward()
         return out, loss
+    stream = torch.cuda.current_stream() if self._ps[0].is_cuda else None
     try:
         self._warm(step)
         for p in self._ps: p.grad = None           # backward allocates the gradients inside the graph's memory pool
-        self.graph,(self._out,self._loss) = self._record(step)
-        self._grads = [p.grad for p in self._ps]
+        self.graph,(self._g_out,self._g_loss) = self._record(step)
+        self._grads,self._sig = [p.grad for p in self._ps],self._signature()
     except Exception as e:
-        self.graph,self.failed = None,f"{type(e).__name__}: {' '.join(str(e).split())[:300]}"
+        if stream is not None: torch.cuda.set_stream(stream)   # a failed capture can leave its side stream current
+        self.reset(); self.failed = f"{type(e).__name__}: {' '.join(str(e).split())[:300]}"
         warnings.warn(f"CudaGraphStep: capturing the step failed, training eagerly ({self.failed})")
         for p in self._ps: p.grad = None
     with torch.no_grad():
@@ -133,7 +168,7 @@ def _record(self:CudaGraphStep, step):
     with torch.cuda.graph(g): out = step()
     return g, out
 
-# %% ../nbs/10_capture.ipynb #2b37aa59
+# %% ../nbs/10_capture.ipynb #f1e25ba4
 @patch
 def _pred(self:CudaGraphStep):
     l = self.learn
@@ -141,8 +176,8 @@ def _pred(self:CudaGraphStep):
     for s,t in zip(self._xs + self._ys, l.xb + l.yb): s.copy_(t, non_blocking=True)
     self.graph.replay()
     for p,g in zip(self._ps, self._grads): p.grad = g
-    l.pred,l.loss_grad = self._out,self._loss
-    l.loss = self._loss.detach().clone()
+    l.pred,l.loss_grad = self._g_out,self._g_loss
+    l.loss = self._g_loss.detach().clone()
     self.n_replayed += 1
 
 @patch
@@ -154,8 +189,10 @@ def _backward(self:CudaGraphStep):
 
 @patch
 def after_fit(self:CudaGraphStep):
-    "Give the parameters gradients of their own and free the graph and its memory pool"
-    if self.graph is not None:
-        for p,g in zip(self._ps, self._grads):
-            if p.grad is g: p.grad = g.clone()
-    self.graph = self._xs = self._ys = self._out = self._loss = self._grads = None
+    "Give the parameters gradients of their own and drop the `Learner`'s references to the graph's outputs"
+    if self.graph is None: return
+    for p,g in zip(self._ps, self._grads):
+        if p.grad is g: p.grad = g.clone()
+    l = self.learn
+    if getattr(l, 'loss_grad', None) is self._g_loss: l.loss_grad = None
+    if getattr(l, 'pred', None) is self._g_out: l.pred = None
