@@ -19,3 +19,4 @@ timeout 360 python bench/run.py --device cuda $Q --out "$OUT/results-cuda.json" 
 cp "$OUT/results-cuda.json" bench/results-cuda.json 2>/dev/null
 echo "== bench/callbacks_overhead.py --device cuda"
 timeout 180 python bench/callbacks_overhead.py --device cuda --reps 5 2>&1 | tee "$OUT/callbacks.log"
+python bench/report.py "$OUT/results-cuda.json" | tee "$OUT/report.md"

@@ -7,8 +7,8 @@ Docs: https://fastai-lesson4.github.io/fastai_lesson4/cli.html.md"""
 # %% auto #0
 __all__ = ['ARCHS', 'digit_model', 'save_digit_model', 'load_digit_model', 'train', 'predict', 'show_weights_cmd', 'main', 'cli']
 
-# %% ../nbs/09_cli.ipynb #b716c42d
-import json, os, sys, time, tempfile, platform, warnings
+# %% ../nbs/09_cli.ipynb #964c85b7
+import json, sys, time, platform, warnings
 warnings.filterwarnings('ignore', message='.*torch.jit.script.*', category=FutureWarning)  # fastai's import-time noise on stderr
 from pathlib import Path
 import numpy as np, torch
@@ -16,6 +16,7 @@ from torch import nn
 import matplotlib
 from fastcore.script import anno_parser, CliError
 from fastai.torch_core import rank_distrib, num_distrib
+from .core import atomic_write
 from .basics import mnist_loss, batch_accuracy
 from .data import TensorDataLoaders, threes_sevens_dls, get_mnist, load_idx, MNIST_MEAN, MNIST_STD
 from .augment import DigitAugment
@@ -36,19 +37,10 @@ def digit_model(arch:str='mlp', # 'linear', 'mlp' (784-100-n_out) or 'cnn' (four
                                            nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, n_out))
     raise CliError(f"unknown --arch {arch!r}: choose one of {', '.join(ARCHS)}")
 
-# %% ../nbs/09_cli.ipynb #be32543e
-def _atomic_write(path, write):
-    "Call `write(tmp_path)` then rename the temporary file to `path`"
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp'); os.close(fd)
-    os.chmod(tmp, 0o644)   # mkstemp makes owner-only files; a model or picture is for everyone to read
-    try: write(tmp); os.replace(tmp, path)
-    finally: Path(tmp).unlink(missing_ok=True)
-    return path
-
+# %% ../nbs/09_cli.ipynb #1d421af6
 def save_digit_model(model:nn.Module, meta:dict, path):
     "Save `model`'s weights with `meta` (arch, task, vocab, normalization) to `path`, via a temporary file"
-    return _atomic_write(path, lambda tmp: torch.save({'model': model.state_dict(), 'meta': meta}, tmp))
+    return atomic_write(path, lambda tmp: torch.save({'model': model.state_dict(), 'meta': meta}, tmp))
 
 def load_digit_model(path):
     "The `(model, meta)` saved by `save_digit_model` at `path`, loaded with `weights_only=True`"
@@ -91,10 +83,10 @@ def _versions():
     return {'python': platform.python_version(), 'torch': torch.__version__, 'fastai': fastai.__version__,
             'fastcore': fastcore.__version__, 'fastai_lesson4': fastai_lesson4.__version__}
 
-# %% ../nbs/09_cli.ipynb #02151f28
+# %% ../nbs/09_cli.ipynb #d3872251
 def _save_fig(fig, path):
     import matplotlib.pyplot as plt
-    _atomic_write(path, lambda tmp: fig.savefig(tmp, format='png', dpi=80, bbox_inches='tight'))
+    atomic_write(path, lambda tmp: fig.savefig(tmp, format='png', dpi=80, bbox_inches='tight'))
     plt.close(fig)
 
 def _fig_of(res):
@@ -105,7 +97,7 @@ def _fig_of(res):
     if isinstance(res, (list, tuple, np.ndarray)) and len(res): return _fig_of(np.asarray(res, dtype=object).flat[0])
     return plt.gcf()
 
-# %% ../nbs/09_cli.ipynb #08f6971b
+# %% ../nbs/09_cli.ipynb #3c1de12c
 def train(data:str='sample', # sample, mnist, mnist_sample, mnist_tiny, or a local folder/archive/IDX files
           task:str='digits', # digits (10 classes) or 3v7 (the lesson's binary task)
           arch:str='cnn', # linear, mlp or cnn
@@ -168,7 +160,7 @@ def train(data:str='sample', # sample, mnist, mnist_sample, mnist_tiny, or a loc
     res = dict(history=hist, final=hist[-1], wall_time_s=round(wall, 2), device=str(dev), world_size=max(num_distrib(), 1),
                args=dict(data=data, task=task, arch=arch, epochs=epochs, bs=bs, lr=lr, one_cycle=one_cycle, aug=aug,
                          learner=learner, seed=seed, cbs=cbs), versions=_versions())
-    _atomic_write(out/'metrics.json', lambda tmp: Path(tmp).write_text(json.dumps(res, indent=2)))
+    atomic_write(out/'metrics.json', lambda tmp: Path(tmp).write_text(json.dumps(res, indent=2)))
     fig, ax = plt.subplots(figsize=(5, 3)); learn.recorder.plot_loss(ax=ax) if learner == 'scratch' else learn.recorder.plot_loss()
     _save_fig(plt.gcf(), out/'loss.png')
     w_fig = show_weights(learn.model, n=16 if arch != 'linear' or n_out > 1 else None)

@@ -7,13 +7,14 @@ Docs: https://fastai-lesson4.github.io/fastai_lesson4/viz.html.md"""
 # %% auto #0
 __all__ = ['weight_layer', 'weight_tiles', 'show_weights', 'show_unit', 'show_frames', 'animate_weights']
 
-# %% ../nbs/06_viz.ipynb #a4bd989e
-import math, os, tempfile
+# %% ../nbs/06_viz.ipynb #bd0d9ff1
+import math, tempfile
 from pathlib import Path
 import numpy as np, torch
 from torch import nn
 import matplotlib.pyplot as plt
 from matplotlib import animation
+from .core import atomic_write
 
 # %% ../nbs/06_viz.ipynb #4650cc5a
 def weight_layer(o, # an `nn.Module` or anything with a `.model` (fastai's or our `Learner`)
@@ -158,7 +159,7 @@ def show_frames(history, # `WeightHistory` (`.frames`, `.iters`) or a tensor of 
     fig.suptitle(title if title is not None else f"weights during training, colour scale ±{v:.3g} fixed across frames", fontsize=9)
     return fig
 
-# %% ../nbs/06_viz.ipynb #c4a3843d
+# %% ../nbs/06_viz.ipynb #7516c426
 def animate_weights(history, # `WeightHistory` (`.frames`, `.iters`) or a tensor of frames
                     path=None, # where to write the GIF (a `.gif` name); not written if `None`
                     fps:int=4, # frames per second
@@ -189,16 +190,12 @@ def animate_weights(history, # `WeightHistory` (`.frames`, `.iters`) or a tensor
             a.images[0].set_data(t[u].numpy()); a.set_title(_tile_title(u, t[u]), fontsize=7)
         sup.set_text(f"iter {iters[pick[j]]}   (colour scale ±{v:.3g})")
     anim = animation.FuncAnimation(fig, draw, frames=len(pick), blit=False)
-    folder = Path(path).parent if path is not None else None
-    if folder is not None: folder.mkdir(parents=True, exist_ok=True)
-    fd,tmp = tempfile.mkstemp(suffix='.gif', dir=folder); os.close(fd)
+    def save(f): anim.save(f, writer=animation.PillowWriter(fps=fps), dpi=dpi)
     try:
-        anim.save(tmp, writer=animation.PillowWriter(fps=fps), dpi=dpi)
-        data = Path(tmp).read_bytes()
-        if path is not None: os.replace(tmp, path)
-    finally:
-        plt.close(fig)
-        if os.path.exists(tmp): os.remove(tmp)
+        if path is not None: data = atomic_write(path, save, suffix='.gif').read_bytes()
+        else:
+            with tempfile.TemporaryDirectory() as d: save(f'{d}/weights.gif'); data = Path(d, 'weights.gif').read_bytes()
+    finally: plt.close(fig)
     try: from IPython.display import Image   # only needed to display: without IPython, return the GIF's bytes
     except ImportError: return data
     return Image(data=data, format='gif')
