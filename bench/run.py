@@ -27,6 +27,7 @@ import argparse, contextlib, copy, datetime, gc, io, json, os, platform, statist
 from functools import partial
 from pathlib import Path
 warnings.filterwarnings('ignore')
+import logging; logging.getLogger('torch.utils.cpp_extension').setLevel(logging.ERROR)   # 'No CUDA runtime' note when compiling on a CPU
 import torch, torch.nn as nn, torch.nn.functional as F
 
 HERE = Path(__file__).resolve().parent
