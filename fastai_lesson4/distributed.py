@@ -7,19 +7,19 @@ Docs: https://fastai-lesson4.github.io/fastai_lesson4/distributed.html.md"""
 # %% auto #0
 __all__ = ['ShardedDL', 'DDPCallback', 'init_distributed']
 
-# %% ../nbs/08_distributed.ipynb #4a4d2555
+# %% ../nbs/08_distributed.ipynb #0cf9f447
 import os, math
 from contextlib import contextmanager
 import torch, torch.distributed as dist
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel as DDP
 from fastcore.basics import patch, store_attr, noop
-from fastai.torch_core import rank_distrib, num_distrib, to_detach
+from fastai.torch_core import rank_distrib, num_distrib, to_detach, apply
 from fastai.callback.core import GatherPredsCallback
 from .learner import Learner, Callback
 from .data import TensorDL
 
-# %% ../nbs/08_distributed.ipynb #c74b198e
+# %% ../nbs/08_distributed.ipynb #433a9764
 class ShardedDL:
     "This rank's disjoint share of each epoch of `dl`: global batches of `world·bs` split into `world` slices"
     def __init__(self, dl, # a `TensorDL` (sliced by index) or any loader giving the same batches on every rank
@@ -38,7 +38,7 @@ class ShardedDL:
     def __len__(self):
         if not isinstance(self.dl, TensorDL): return len(self.dl) // self.world
         if self._train: return self.dl.n // (self.dl.bs*self.world)
-        return math.ceil(len(self._valid_idx(torch.arange(self.dl.n))) / self.dl.bs)
+        return math.ceil(math.ceil(self.dl.n / self.world) / self.dl.bs)   # the same on every rank
     def _valid_idx(self, idx): return torch.tensor_split(idx, self.world)[self.rank]
     def __iter__(self):
         if not isinstance(self.dl, TensorDL):   # generic loader: every world-th batch (same order on all ranks)
@@ -55,10 +55,23 @@ class ShardedDL:
         if self._train:
             gb = dl.bs*self.world
             chunks = [idx[k*gb + self.rank*dl.bs : k*gb + (self.rank+1)*dl.bs] for k in range(len(self))]
-        else: chunks = self._valid_idx(idx).split(dl.bs)
+        else: chunks = torch.tensor_split(self._valid_idx(idx), len(self))   # every rank: the same number of batches
         for c in chunks:
             self.last_idx = dl.last_idx = c
             yield dl._batch(c)
+    def to_detach(self, b, cpu=True, gather=True):
+        "Detach `b`; with `gather`, concatenate every rank's part (parts may differ in length by an item)"
+        b = to_detach(b, cpu=False, gather=False)
+        if gather and self.world > 1 and dist.is_available() and dist.is_initialized(): b = apply(self._gather, b)
+        return to_detach(b, cpu, gather=False)
+    def _gather(self, t):
+        if not isinstance(t, torch.Tensor) or t.ndim == 0: return t
+        dev = t.device if dist.get_backend() == 'nccl' else torch.device('cpu')
+        t = t.to(dev); ns = [torch.zeros(1, dtype=torch.long, device=dev) for _ in range(self.world)]
+        dist.all_gather(ns, torch.tensor([len(t)], device=dev))
+        m = int(max(ns)); parts = [t.new_empty((m, *t.shape[1:])) for _ in range(self.world)]
+        dist.all_gather(parts, torch.cat([t, t.new_zeros((m - len(t), *t.shape[1:]))]))   # equal sizes for the collective
+        return torch.cat([p[:int(n)] for p, n in zip(parts, ns)])
 
 # %% ../nbs/08_distributed.ipynb #50649ee3
 def _reduce_metric(m, dev):
