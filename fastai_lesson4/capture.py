@@ -14,14 +14,15 @@ from fastcore.basics import patch, store_attr
 from fastai.torch_core import get_model
 from .learner import Learner, Callback
 
-# %% ../nbs/10_capture.ipynb #54582981
+# %% ../nbs/10_capture.ipynb #3b2f8183
 def _shape(args): return tuple(tuple(a.shape) if isinstance(a, torch.Tensor) else type(a) for a in args)
 
 class CompileStep(Callback):
     "Compile the model's forward (and its backward) with `torch.compile` for one batch shape per mode; other shapes run eagerly"
+    _stateattrs = ('_m','_old','_eager','_comp')   # compiled functions don't pickle (fastai's `export`)
     def __init__(self, mode:str|None=None, # `torch.compile` mode; `None`: 'reduce-overhead' (CUDA graphs) on a GPU, the default on CPU
                  backend='inductor', # `torch.compile` backend (`'aot_eager'` traces without generating code)
-                 **kwargs): # more `torch.compile` arguments (`fullgraph`, `options`…)
+                 **kwargs): # more `torch.compile` arguments (`fullgraph`, `options`; `dynamic=True` compiles every shape)
         store_attr('mode,backend,kwargs'); self._m = None
 
     def before_fit(self):
@@ -31,16 +32,21 @@ class CompileStep(Callback):
         m.forward = self._forward
 
     def _wrap(self, m):
+        old = m.__dict__.get('forward')
+        if isinstance(getattr(old, '__self__', None), CompileStep): old = None   # left behind by a fit that was interrupted
         p = next(m.parameters(), None)
         cuda = p is not None and p.is_cuda
-        mode = self.mode if self.mode is not None else ('reduce-overhead' if cuda else None)
-        self._cudagraphs = cuda and mode in ('reduce-overhead', 'max-autotune')
-        self._m,self._old,self._eager = m,m.__dict__.get('forward'),m.forward
-        self._comp,self.failed = torch.compile(self._eager, mode=mode, backend=self.backend, dynamic=False, **self.kwargs),None
+        kw = {'dynamic': False, **self.kwargs}
+        mode = self.mode if self.mode is not None or 'options' in kw else ('reduce-overhead' if cuda else None)
+        self._cudagraphs = cuda and (mode in ('reduce-overhead', 'max-autotune') or bool((kw.get('options') or {}).get('triton.cudagraphs')))
+        self._dynamic = kw['dynamic'] is True
+        self._m,self._old = m,old
+        self._eager = old if old is not None else type(m).forward.__get__(m)
+        self._comp,self.failed = torch.compile(self._eager, mode=mode, backend=self.backend, **kw),None
 
     def _forward(self, *args, **kwargs):
         key = (self._m.training, torch.is_grad_enabled())
-        if self.failed is None and not kwargs and self.shapes.setdefault(key, _shape(args)) == _shape(args):
+        if self.failed is None and not kwargs and (self._dynamic or self.shapes.setdefault(key, _shape(args)) == _shape(args)):
             try: out = self._comp(*args)
             except Exception as e:
                 out = self._eager(*args)    # a bug in the model raises here, as it would without compiling
@@ -73,8 +79,8 @@ def compile(self:Learner, mode:str|None=None, backend='inductor', **kwargs):
     self.remove_cbs([cb for cb in self.cbs if isinstance(cb, CompileStep)])
     return self.add_cb(CompileStep(mode, backend, **kwargs))
 
-# %% ../nbs/10_capture.ipynb #b0b8b182
-_not_with = ('MixedPrecision', 'NonNativeMixedPrecision', 'GradientAccumulation', 'DDPCallback', 'DistributedTrainer')
+# %% ../nbs/10_capture.ipynb #a1c7c61c
+_not_with = ('MixedPrecision', 'NonNativeMixedPrecision', 'GradientAccumulation', 'DDPCallback', 'DistributedTrainer', 'MixUp', 'CutMix')
 
 class CudaGraphStep(Callback):
     "Replay forward + loss + backward of full-size training batches as one CUDA graph on our `Learner` (eager optimizer step)"
@@ -86,15 +92,20 @@ class CudaGraphStep(Callback):
             raise TypeError("CudaGraphStep replaces the step pieces of fastai_lesson4's `Learner`; on fastai's `Learner` use `CompileStep`")
         p = next(self.learn.model.parameters(), None)
         self.on = p is not None and self._supported(p)
-        if not self.on: warnings.warn(f"CudaGraphStep: the model is on {p.device if p is not None else 'no device'}, not CUDA: training eagerly")
-        if self.graph is not None and self._signature() != self._sig: self.reset()   # new model, loss or parameter memory
+        if not self.on and not getattr(self, '_warned', False):
+            warnings.warn(f"CudaGraphStep: the model is on {p.device if p is not None else 'no device'}, not CUDA: training eagerly")
+            self._warned = True
         self.n_replayed,self.failed = 0,None
         if self.graph is None: self.shape,self.n_seen = None,0
 
+    def before_train(self): self._check = True    # look again at the first batch, once every callback's `before_train` ran
+
     def _supported(self, p): return p.is_cuda
     def _signature(self):
+        "What a captured graph depends on: the model, the loss, the parameters' memory and which ones train"
         m = self.learn.model
-        return (id(m), id(self.learn.loss_func), tuple(t.data_ptr() for t in [*m.parameters(), *m.buffers()]))
+        return (id(m), id(self.learn.loss_func), tuple(t.data_ptr() for t in [*m.parameters(), *m.buffers()]),
+                tuple(p.requires_grad for p in m.parameters()))
 
     def reset(self):
         "Free the graph and its memory pool (the next fit captures again)"
@@ -104,6 +115,14 @@ class CudaGraphStep(Callback):
         l = self.learn
         self._replay = False
         if not (self.on and l.training and len(l.yb) and self.failed is None): return
+        if getattr(self, '_check', False):
+            self._check = False
+            why = self._why_not() or (None if self.graph is None or self._signature() == self._sig else
+                                      'the model, its trainable parameters or the loss changed since the capture')
+            if why is not None:
+                if self.graph is not None: self.reset(); self.shape,self.n_seen = None,0
+                if why.startswith('the model,'): warnings.warn(f"CudaGraphStep: {why}: capturing again")
+                else: self.failed = why; warnings.warn(f"CudaGraphStep: {why}: training eagerly"); return
         sh = _shape(l.xb + l.yb)
         if self.shape is None: self.shape = sh
         if sh != self.shape: return
@@ -111,15 +130,17 @@ class CudaGraphStep(Callback):
         if self.graph is None and self.n_seen > self.warmup: self._capture()
         self._replay = self.graph is not None
 
-# %% ../nbs/10_capture.ipynb #14eafa20
+# %% ../nbs/10_capture.ipynb #ff643ea0
 @patch
 def _why_not(self:CudaGraphStep):
     "Why this fit's step can't be captured, or `None`"
     l = self.learn
     if get_model(l.model) is not l.model: return f"the model is wrapped in {type(l.model).__name__}"
+    if not any(p.requires_grad for p in l.model.parameters()): return "the model has no trainable parameters"
     for cb in l.cbs:
         if type(cb).__name__ in _not_with: return f"{type(cb).__name__} changes the loss or the gradients around the backward"
-        if cb is not self and getattr(type(cb), 'before_backward', None) is not None: return f"{type(cb).__name__} defines before_backward"
+        bb = 'before_backward' in cb.__dict__ or getattr(type(cb), 'before_backward', None) is not None
+        if cb is not self and bb and not getattr(type(cb), 'graph_safe', False): return f"{type(cb).__name__} defines before_backward"
     hooked = [n for n,mod in l.model.named_modules() if mod._forward_hooks or mod._forward_pre_hooks or mod._backward_hooks]
     if hooked: return f"layers {hooked[:3]} have hooks, which a replay would not call"
 
