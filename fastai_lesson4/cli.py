@@ -97,7 +97,7 @@ def _fig_of(res):
     if isinstance(res, (list, tuple, np.ndarray)) and len(res): return _fig_of(np.asarray(res, dtype=object).flat[0])
     return plt.gcf()
 
-# %% ../nbs/09_cli.ipynb #3c1de12c
+# %% ../nbs/09_cli.ipynb #3e06917d
 def train(data:str='sample', # sample, mnist, mnist_sample, mnist_tiny, or a local folder/archive/IDX files
           task:str='digits', # digits (10 classes) or 3v7 (the lesson's binary task)
           arch:str='cnn', # linear, mlp or cnn
@@ -105,7 +105,7 @@ def train(data:str='sample', # sample, mnist, mnist_sample, mnist_tiny, or a loc
           bs:int=128, # batch size
           lr:float=None, # learning rate (peak lr with one-cycle); default depends on arch and task
           one_cycle:bool=True, # fastai's 1cycle schedule; `--no-one-cycle` for a constant lr
-          aug:bool=True, # augment training digits with `DigitAugment` (`--no-aug` to switch it off)
+          aug:bool=True, # `DigitAugment` on the training digits; `--no-aug` trains on them as they are
           learner:str='scratch', # scratch (ours) or fastai
           device:str='auto', # cpu, cuda or auto
           seed:int=42, # seeds the weights, the shuffling and the augmentation

@@ -12,16 +12,20 @@ from pathlib import Path
 # %% auto #0
 __all__ = ['atomic_write']
 
-# %% ../nbs/00_core.ipynb #b10f8604
+# %% ../nbs/00_core.ipynb #7273cca2
+def _umask():
+    m = os.umask(0); os.umask(m); return m
+
 def atomic_write(path, # the file to create or replace
                  write, # `write(tmp)` writes the whole content to the path `tmp`
-                 mode:int=0o644, # permissions of the new file (a temporary file is created owner-only)
+                 mode:int|None=None, # permissions; default: those of the file it replaces, else what `open` would give (0o666 less the umask)
                  suffix:str|None=None): # extension of the temporary file; default: `path`'s
     "Call `write` on a temporary file next to `path`, then rename it to `path`; returns `path`"
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    fd,tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix=f'.tmp{path.suffix if suffix is None else suffix}')
+    if mode is None: mode = path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~_umask()
+    fd,tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name[:100]}.', suffix=f'.tmp{path.suffix if suffix is None else suffix}')
     os.close(fd)
     try:
-        os.chmod(tmp, mode); write(tmp); os.replace(tmp, path)
+        write(tmp); os.chmod(tmp, mode); os.replace(tmp, path)
     finally: Path(tmp).unlink(missing_ok=True)
     return path
