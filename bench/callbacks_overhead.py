@@ -11,7 +11,8 @@ round), which cancels slow drifts of a shared machine. The two runs without call
 show the noise floor; 'no-op Callback' (fastai's base `Callback`, doing nothing) is the dispatch cost any
 callback pays. 'own' = 1 + the median over rounds of (seconds spent inside the callback's event handlers and forward
 hooks during the epoch / the round's epoch without callbacks): the time the callback itself adds, measured inside the
-run, so it is not swamped by the noise floor of whole-epoch timings on a shared CPU. On a GPU 'own' is host time
+run, so it is not swamped by the noise floor of whole-epoch timings on a shared CPU. It is a lower bound: dispatch,
+the slower module-call path any forward hook causes, and allocator effects are not in it. On a GPU 'own' is host time
 (launches); the device work it queues shows in 'paired'. Budget: each callback <= 1.05, NoiseScale <= 1.15, checked
 on 'own'; 'paired' is flagged when it is over too, with the noise floor seen in the same run.
 
@@ -34,13 +35,13 @@ CONFIGS = {'none': lambda: [], 'none (control)': lambda: [], 'no-op Callback': l
            'DeadReLU': lambda: [DeadReLU()]}
 LIMITS = {'NoiseScale': 1.15}
 
-def instrument(cb, acc):
-    "Add the time spent in each event handler of `cb` (and in the forward hooks it registers) to `acc[0]`"
+def instrument(cb, acc, clock=time.perf_counter):
+    "Add the time spent in each event handler of `cb` (and in the forward hooks it registers) to `acc[0]`, on `clock`"
     def timed(f):
         def g(*args, **kwargs):
-            t = time.perf_counter()
+            t = clock()
             try: return f(*args, **kwargs)
-            finally: acc[0] += time.perf_counter() - t
+            finally: acc[0] += clock() - t
         return g
     for ev in _events:
         if getattr(type(cb), ev, None) is not None: object.__setattr__(cb, ev, timed(getattr(cb, ev)))
@@ -83,7 +84,7 @@ def main():
         cbs = {nm: mk() for nm,mk in CONFIGS.items()}
         accs = {nm: [0.] for nm in CONFIGS}
         for nm in CONFIGS:
-            for cb in cbs[nm]: instrument(cb, accs[nm])
+            for cb in cbs[nm]: instrument(cb, accs[nm], time.perf_counter if a.clock=='wall' else time.process_time)
         times,own = {nm: [] for nm in CONFIGS},{nm: [] for nm in CONFIGS}
         for r in range(a.reps+1):   # round 0 warms up
             order = list(cbs.items()); random.Random(r).shuffle(order)

@@ -1,22 +1,28 @@
 #!/usr/bin/env bash
-# Every GPU check of the project in one run (sized for ~8 minutes on one H100/H200, start-up not included):
-#   1. the `#| cuda` cells of the notebooks that have them (each notebook is run whole, CPU cells included);
-#   2. the benchmark suite on the GPU (bench/run.py --device cuda), which writes bench/results-cuda.json;
-#   3. the callbacks' overhead on the GPU.
-# Logs and the JSON go to $OUT (default ./gpu_out). Paste the tables into bench/RESULTS.md with the card, date and versions.
-#   bash bench/gpu.sh [--quick]
-set -u
-OUT=${OUT:-gpu_out}; mkdir -p "$OUT"
-Q=${1:-}
+# Every GPU check of the project in one run, sized for one device session (about 9 minutes at most, start-up not
+# included; the device tool allows 10 minutes a command and 15 minutes a session):
+#   1. the `#| cuda` cells (each notebook that has one is run whole, CPU cells included), 4 notebooks in parallel;
+#   2. the benchmark suite on the GPU: bench/run.py --device cuda (its JSON is rewritten after every section);
+#   3. the callbacks' overhead on the GPU; 4. a markdown report of 2 for bench/RESULTS.md.
+# The GPU image has PyTorch but not fastai, kornia, nbdev or mlxtend: first, here, `python bench/gpu_wheels.py`
+# (saves the missing wheels in .whl/, about 19 MiB), then on the device: `bash bench/gpu.sh --quick` with carry ['.whl'].
+# Logs, results-cuda.json and report.md go to $OUT (default ./gpu_out).
+set -uo pipefail
 cd "$(dirname "$0")/.."
+OUT=${OUT:-$PWD/gpu_out}; mkdir -p "$OUT"
+export PYTHONUNBUFFERED=1 MPLBACKEND=Agg
+PY=python3
+if [ -d .whl ]; then
+  $PY -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl || exit 1
+  export PYTHONPATH=/tmp/site:$PWD PATH=/tmp/site/bin:$PATH
+else export PYTHONPATH=$PWD; fi
 { date -u; nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
-  python -c "import torch, fastai, kornia, torchvision; print('torch', torch.__version__, 'fastai', fastai.__version__, 'kornia', kornia.__version__, 'torchvision', torchvision.__version__)"; } 2>&1 | tee "$OUT/versions.txt"
-nbs=$(grep -l '#| cuda' nbs/*.ipynb | tr '\n' ' ')
-echo "== nbdev-test --flags cuda on: $nbs" | tee "$OUT/cuda_cells.log"
-for nb in $nbs; do timeout 300 nbdev-test "$nb" --flags cuda --timing >>"$OUT/cuda_cells.log" 2>&1; echo "$nb: rc $?" | tee -a "$OUT/cuda_cells.log"; done
-echo "== bench/run.py --device cuda $Q"
-timeout 360 python bench/run.py --device cuda $Q --out "$OUT/results-cuda.json" 2>&1 | grep -v '^W1' | tee "$OUT/run.log"
-cp "$OUT/results-cuda.json" bench/results-cuda.json 2>/dev/null
-echo "== bench/callbacks_overhead.py --device cuda"
-timeout 180 python bench/callbacks_overhead.py --device cuda --reps 5 2>&1 | tee "$OUT/callbacks.log"
-python bench/report.py "$OUT/results-cuda.json" | tee "$OUT/report.md"
+  $PY -c "import torch, fastai, kornia, torchvision, sys; print('python', sys.version.split()[0], 'torch', torch.__version__, 'fastai', fastai.__version__, 'kornia', kornia.__version__, 'torchvision', torchvision.__version__)"; } 2>&1 | tee "$OUT/versions.txt"
+echo "== 1. #| cuda cells"
+timeout 200 nbdev-test nbs --flags cuda --file-re '^(03_augment|04_data|07_landscape|10_capture)\.ipynb$' --n-workers 4 --timing 2>&1 | tee "$OUT/cuda_cells.log"
+echo "== 2. bench/run.py --device cuda ${1:-}"
+timeout 240 $PY bench/run.py --device cuda ${1:-} --out "$OUT/results-cuda.json" 2>&1 | grep -v '^W1' | tee "$OUT/run.log"
+echo "== 3. bench/callbacks_overhead.py --device cuda"
+timeout 90 $PY bench/callbacks_overhead.py --device cuda --reps 5 --learner ours 2>&1 | tee "$OUT/callbacks.log"
+echo "== 4. report"
+$PY bench/report.py "$OUT/results-cuda.json" 2>&1 | tee "$OUT/report.md"

@@ -62,20 +62,29 @@ def sync():
     if CUDA: torch.cuda.synchronize(dev)
 def want(s): return args.only is None or s in args.only
 
+OUTFILE = Path(args.out) if args.out else HERE/f'results-{dev.type}.json'
+def save():
+    "Write every row so far (after each section: a run stopped by a time limit keeps what it measured)"
+    tmp = OUTFILE.with_name(f'.{OUTFILE.name}.tmp')
+    tmp.write_text(json.dumps(dict(meta=META, rows=ROWS), indent=1) + '\n'); os.replace(tmp, OUTFILE)
+
 @contextlib.contextmanager
 def guarded(section):
     "Run one section; an error is printed and recorded as a failed row, and the other sections still run"
-    try: yield
+    try:
+        yield
+        save()
     except Exception as e:
         import traceback; traceback.print_exc()
         ROWS.append(dict(section=section, name='error', value=None, unit=None, anchor=None, ratio=None, target='runs', passed=False,
                          error=f'{type(e).__name__}: {e}'))
         say(f'  ERROR in {section}: {type(e).__name__}: {e}')
+        save()
 def say(*a): print(*a, flush=True)
 
 ROWS = []
 def row(section, name, value, unit, anchor=None, ratio=None, target=None, ok=None, **extra):
-    "Record one result; `ratio` is ours/anchor as 'x faster' (or as stated in `target`)"
+    "Record one result; `ratio` compares with `anchor` as the row's name says (img/s over img/s unless it says 'time')"
     r = dict(section=section, name=name, value=value, unit=unit, anchor=anchor, ratio=ratio, target=target,
              passed=ok, **extra)
     ROWS.append(r)
@@ -206,10 +215,11 @@ if want('captured'):
         if CUDA: row('captured', 'raw loop captured by hand in one CUDA graph', r['raw graph'], 'img/s', 'raw', r['raw graph']/r['raw'])
         row('captured', 'ours, eager', r['ours'], 'img/s', 'raw', r['ours']/r['raw'])
         row('captured', 'ours + CompileStep', r['compiled'], 'img/s', 'raw', r['compiled']/r['raw'], *(('>= 5x on GPU', r['compiled']/r['raw'] >= 5) if CUDA else ()),
-            compile_failed=lc.compile_step.failed)
+            compile_failed=lc.compile_step.failed, n_compiled=lc.compile_step.n_compiled, n_eager=lc.compile_step.n_eager)
+        row('captured', 'ours + CompileStep vs ours eager', r['compiled'], 'img/s', 'ours eager', r['compiled']/r['ours'])
         if CUDA:
             row('captured', 'ours + CudaGraphStep', r['graph'], 'img/s', 'raw', r['graph']/r['raw'], '>= 5x on GPU', r['graph']/r['raw'] >= 5,
-                capture_failed=lg.cuda_graph_step.failed)
+                capture_failed=lg.cuda_graph_step.failed, n_replayed=lg.cuda_graph_step.n_replayed)
 
 # ------------------------------------------------------------------ data pipeline
 if want('data'):
@@ -304,10 +314,10 @@ if want('e2e'):
         tgt = '>= 100x' if CUDA else '>= 20x'; k = 100 if CUDA else 20
         row('e2e', 'ours, eager', r['eager'], 'img/s', 'fastai', r['eager']/r['fastai'], tgt, r['eager']/r['fastai'] >= k)
         row('e2e', 'ours, CompileStep', r['compiled'], 'img/s', 'fastai', r['compiled']/r['fastai'], tgt, r['compiled']/r['fastai'] >= k,
-            compile_failed=lc.compile_step.failed)
+            compile_failed=lc.compile_step.failed, n_compiled=lc.compile_step.n_compiled, n_eager=lc.compile_step.n_eager)
         if CUDA:
             row('e2e', 'ours, CudaGraphStep', r['graph'], 'img/s', 'fastai', r['graph']/r['fastai'], tgt, r['graph']/r['fastai'] >= k,
-                capture_failed=lg.cuda_graph_step.failed)
+                capture_failed=lg.cuda_graph_step.failed, n_replayed=lg.cuda_graph_step.n_replayed)
         row('e2e', 'ours, CompileStep vs ours eager', r['compiled'], 'img/s', 'eager', r['compiled']/r['eager'])
         row('e2e', 'raw loop over our loader + DigitAugment (no Learner)', r['raw'], 'img/s', 'fastai', r['raw']/r['fastai'])
         row('e2e', 'ours, eager: time / raw loop time', r['eager'], 'img/s', 'raw', r['raw']/r['eager'])
@@ -383,8 +393,6 @@ if want('growth'):
             row('growth', f'{n:>7,} images, bs 256 (data {ds/2**20:.0f} MiB, {kind} {used/2**20:.0f} MiB)', 256/r[n]*1e6,
                 'us/batch', '5,000 (speed)', r[n]/r[sizes[0]], dataset_mib=ds/2**20, memory_mib=used/2**20, memory_kind=kind)
 
-out = Path(args.out) if args.out else HERE/f'results-{dev.type}.json'
-tmp = out.with_name(f'.{out.name}.tmp')
-tmp.write_text(json.dumps(dict(meta=META, rows=ROWS), indent=1) + '\n'); os.replace(tmp, out)
+save(); out = OUTFILE
 fails = [f"{r['section']}: {r['name']}" for r in ROWS if r['passed'] is False]
 say(f'\nwrote {out}; targets: {sum(r["passed"] is True for r in ROWS)} passed, {len(fails)} failed' + ''.join(f'\n  FAIL {f}' for f in fails))
