@@ -306,7 +306,7 @@ def _safe_globals():
     sc = getattr(getattr(np, '_core', np.core), 'multiarray').scalar
     return torch.serialization.safe_globals([L, sc, np.dtype, *[getattr(np.dtypes, d) for d in np.dtypes.__all__]])
 
-# %% ../nbs/02_learner.ipynb #71c3456d
+# %% ../nbs/02_learner.ipynb #5625b1d8
 def _shapes(ts): return ', '.join(str(tuple(t.shape)) if isinstance(t, torch.Tensor) else type(t).__name__ for t in ts)
 
 class Learner:
@@ -341,6 +341,8 @@ class Learner:
     def _build(self):
         "Precompute, per event and mode, the `(cb, handler)` pairs in `order`, and which callback owns each step piece"
         cbs = sorted(self.cbs, key=lambda c: c.order)
+        for cb in cbs:
+            if isinstance(cb, Callback) and cb.learn is None: cb.learn = self   # one appended to `self.cbs` directly
         self._hd = {}
         for ev in _events:
             for tr in (True, False):
@@ -349,6 +351,10 @@ class Learner:
                                                                and not (cb.run_train if tr else cb.run_valid))]
         self._steps = {n: getattr(self, n) for n in _step_names}
         for cb in cbs: self._steps.update({n: getattr(cb, n) for n in _step_names if getattr(type(cb), n, None) is not None})
+        self._built_for = list(self.cbs)
+    def _sync_cbs(self):
+        "Take in callbacks appended to `self.cbs` directly (fastai allows it) before a fit or a validation"
+        if self.cbs != self._built_for: self._build()
     def add_cb(self, cb, _build=True):
         "Add `cb` (an instance or a class), register `self` as its learner and expose it as `self.<cb.name>`"
         if isinstance(cb, type): cb = cb()
@@ -483,6 +489,7 @@ class Learner:
         "Fit `self.model` for `n_epoch` epochs, with temporary `cbs`; optionally `reset_opt` or skip to `start_epoch`"
         if start_epoch != 0: cbs = L(cbs) + SkipToEpoch(start_epoch)
         if len(self.dls.train) == 0: raise ValueError("dls.train is empty: the training DataLoader has no batches")
+        self._sync_cbs()
         with self.added_cbs(cbs):
             if reset_opt or not self.opt: self.create_opt()
             if wd is None: wd = self.wd
@@ -491,7 +498,7 @@ class Learner:
             self.n_epoch = n_epoch
             self._with_events(self._do_fit, 'fit', CancelFitException, self._end_cleanup)
 
-# %% ../nbs/02_learner.ipynb #42c533cb
+# %% ../nbs/02_learner.ipynb #abd9c911
 _replacing = contextmanager(replacing_yield)   # fastai's helper: temporarily set an attribute
 
 @patch
@@ -523,6 +530,7 @@ def __exit__(self:Learner, *args): self(['after_epoch', 'after_fit'])
 @contextmanager
 def validation_context(self:Learner, cbs=None, inner=False):
     "No logging, no master bar, temporary `cbs`, and (unless `inner`) the fit/epoch events around"
+    self._sync_cbs()
     with self.no_logging(), self.no_mbar(), self.added_cbs(cbs), (nullcontext() if inner else self): yield
 
 @patch
