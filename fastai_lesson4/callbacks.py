@@ -419,7 +419,7 @@ def dead_fraction(acts:torch.Tensor) -> torch.Tensor:
     "Fraction of units (every non-batch position) that are zero for every input in `acts`"
     return 1 - (acts>0).flatten(1).any(0).float().mean()
 
-# %% ../nbs/05_callbacks.ipynb #6e093a67
+# %% ../nbs/05_callbacks.ipynb #c4696e22
 class DeadReLU(_FitScoped):
     "Per-layer fraction of ReLU units that are zero for every input of a batch and of an epoch, via forward hooks"
     order,run_valid = 0,False
@@ -435,7 +435,7 @@ class DeadReLU(_FitScoped):
         self.names = [nms.get(m, type(m).__name__) for m in mods]
         self._on,self._cur,self._max = False,[None]*len(mods),[None]*len(mods)
         self._hooks = [m.register_forward_hook(self._hook(i)) for i,m in enumerate(mods)]
-        self._rec,self._cpu,self._epc,self.history = [],[],[],[]
+        self._rec,self._pend,self._cpu,self._epc,self.history = [],[],[],[],[]
 
     def _hook(self, i):
         def f(m, inp, out):
@@ -443,19 +443,28 @@ class DeadReLU(_FitScoped):
             if self._cur[i] is not None:
                 raise ValueError(f"DeadReLU: module {self.names[i]!r} ran twice in one forward pass; give each use its own nn.ReLU")
             mx = out.detach().flatten(1).amax(0)   # a unit is alive when some input makes it positive
-            self._cur[i] = (mx<=0).sum()
-            self._max[i] = mx if self._max[i] is None else torch.maximum(self._max[i], mx, out=self._max[i])
+            self._cur[i] = mx                      # counted later, 32 batches at a time: fewer, bigger ops
+            self._max[i] = mx.clone() if self._max[i] is None else torch.maximum(self._max[i], mx, out=self._max[i])
         return f
 
     def before_batch(self): self._on,self._cur = True,[None]*len(self._cur)   # only the batch's own forward pass
     def after_pred(self):
         self._on = False
-        if all(c is not None for c in self._cur): self._rec.append(torch.stack(self._cur))
+        if all(c is not None for c in self._cur):
+            self._pend.append(self._cur)
+            if len(self._pend) == 32: self._count()
+
+    def _count(self):
+        "Dead units per batch and layer of the pending batches, as one `(batches, layers)` tensor"
+        if self._pend: self._rec.append(torch.stack([(torch.stack(ms)<=0).sum(1) for ms in zip(*self._pend)], 1))
+        self._pend = []
 
     def after_epoch(self):
-        if not self._training_fit or not self._rec: return
+        if not self._training_fit: return
+        self._count()
+        if not self._rec: return
         n = torch.tensor([float(m.numel()) for m in self._max])
-        r = torch.stack(self._rec).cpu()/n; self._rec = []     # dead units per batch → fractions
+        r = torch.cat(self._rec).cpu()/n; self._rec = []       # dead units per batch → fractions
         ep = torch.stack([(m<=0).sum() for m in self._max]).cpu()/n; self._max = [None]*len(self._max)
         self._cpu.append(r); self._epc.append(ep)
         row = dict(epoch=getattr(self.learn, 'epoch', len(self.history)))
@@ -464,7 +473,7 @@ class DeadReLU(_FitScoped):
 
     def _finish(self):
         for h in self._hooks: h.remove()
-        self._hooks,self._cur,self._max = [],[],[]
+        self._hooks,self._cur,self._max,self._pend = [],[],[],[]
         self.batch_dead = torch.cat(self._cpu) if self._cpu else torch.zeros(0, len(self.names))
         self.epoch_dead = torch.stack(self._epc) if self._epc else torch.zeros(0, len(self.names))
         self._cpu,self._epc = [],[]
