@@ -7,7 +7,7 @@ Docs: https://fastai-lesson4.github.io/fastai_lesson4/cli.html.md"""
 # %% auto #0
 __all__ = ['ARCHS', 'digit_model', 'save_digit_model', 'load_digit_model', 'train', 'predict', 'show_weights_cmd', 'main', 'cli']
 
-# %% ../nbs/09_cli.ipynb #964c85b7
+# %% ../nbs/09_cli.ipynb #d0685ef5
 import json, sys, time, platform, warnings
 warnings.filterwarnings('ignore', message='.*torch.jit.script.*', category=FutureWarning)  # fastai's import-time noise on stderr
 from pathlib import Path
@@ -22,6 +22,7 @@ from .data import TensorDataLoaders, threes_sevens_dls, get_mnist, load_idx, MNI
 from .augment import DigitAugment
 from .learner import Learner
 from .distributed import init_distributed
+from .capture import CompileStep, CudaGraphStep
 
 # %% ../nbs/09_cli.ipynb #bf6e8242
 ARCHS = ('linear', 'mlp', 'cnn')
@@ -97,7 +98,7 @@ def _fig_of(res):
     if isinstance(res, (list, tuple, np.ndarray)) and len(res): return _fig_of(np.asarray(res, dtype=object).flat[0])
     return plt.gcf()
 
-# %% ../nbs/09_cli.ipynb #3e06917d
+# %% ../nbs/09_cli.ipynb #d7ef18c4
 def train(data:str='sample', # sample, mnist, mnist_sample, mnist_tiny, or a local folder/archive/IDX files
           task:str='digits', # digits (10 classes) or 3v7 (the lesson's binary task)
           arch:str='cnn', # linear, mlp or cnn
@@ -110,13 +111,16 @@ def train(data:str='sample', # sample, mnist, mnist_sample, mnist_tiny, or a loc
           device:str='auto', # cpu, cuda or auto
           seed:int=42, # seeds the weights, the shuffling and the augmentation
           out:str='lesson4_out', # folder for model.pth, metrics.json, loss.png, weights.png and callback plots
-          cbs:str=None): # callbacks to add: weights,gradnorm,noise,forgetting,deadrelu
+          cbs:str=None, # callbacks to add: weights,gradnorm,noise,forgetting,deadrelu
+          step:str='eager'): # eager, compile (`CompileStep`) or graph (`CudaGraphStep`, our Learner on a GPU)
     "Train a digit classifier and write the model, its metrics and pictures to `out`"
     import matplotlib.pyplot as plt
     from fastai_lesson4.viz import show_weights
     if task not in ('digits', '3v7'): raise CliError(f"unknown --task {task!r}: choose digits or 3v7")
     if arch not in ARCHS: raise CliError(f"unknown --arch {arch!r}: choose one of {', '.join(ARCHS)}")
     if learner not in ('scratch', 'fastai'): raise CliError(f"unknown --learner {learner!r}: choose scratch or fastai")
+    if step not in ('eager', 'compile', 'graph'): raise CliError(f"unknown --step {step!r}: choose eager, compile or graph")
+    if step == 'graph' and learner == 'fastai': raise CliError("--step graph needs our Learner (--learner scratch); use --step compile with fastai's")
     if epochs < 1 or bs < 1: raise CliError(f"--epochs and --bs must be >= 1, got {epochs} and {bs}")
     if num_distrib() > 1 and learner == 'fastai': raise CliError("--learner fastai with several processes: use fastai's own `distrib_ctx` with `accelerate launch`")
     dev = init_distributed('gloo' if device == 'cpu' else None) if num_distrib() > 1 else _device(device)
@@ -138,10 +142,11 @@ def train(data:str='sample', # sample, mnist, mnist_sample, mnist_tiny, or a loc
     if len(dls.train.ds) < per_step: raise CliError(f"--bs {bs} is too large: the training set has {len(dls.train.ds)} digits, fewer than one batch ({per_step})")
     model = digit_model(arch, n_out)
     extra = _make_cbs(cbs)
+    step_cbs = {'eager': [], 'compile': [CompileStep()], 'graph': [CudaGraphStep()]}[step]
     if learner == 'fastai':
         from fastai.learner import Learner as FastaiLearner
-        learn = FastaiLearner(dls, model, loss_func=loss_func or dls.train_ds.loss_func, metrics=metric, cbs=list(extra.values()))
-    else: learn = Learner(dls, model, loss_func=loss_func, metrics=metric, cbs=list(extra.values()))
+        learn = FastaiLearner(dls, model, loss_func=loss_func or dls.train_ds.loss_func, metrics=metric, cbs=list(extra.values()) + step_cbs)
+    else: learn = Learner(dls, model, loss_func=loss_func, metrics=metric, cbs=list(extra.values()) + step_cbs)
     start = time.time()
     fit = (lambda: learn.fit_one_cycle(epochs, lr)) if one_cycle else (lambda: learn.fit(epochs, lr))
     if num_distrib() > 1:
@@ -159,7 +164,7 @@ def train(data:str='sample', # sample, mnist, mnist_sample, mnist_tiny, or a loc
     save_digit_model(learn.model, meta, out/'model.pth')
     res = dict(history=hist, final=hist[-1], wall_time_s=round(wall, 2), device=str(dev), world_size=max(num_distrib(), 1),
                args=dict(data=data, task=task, arch=arch, epochs=epochs, bs=bs, lr=lr, one_cycle=one_cycle, aug=aug,
-                         learner=learner, seed=seed, cbs=cbs), versions=_versions())
+                         learner=learner, seed=seed, cbs=cbs, step=step), versions=_versions())
     atomic_write(out/'metrics.json', lambda tmp: Path(tmp).write_text(json.dumps(res, indent=2)))
     fig, ax = plt.subplots(figsize=(5, 3)); learn.recorder.plot_loss(ax=ax) if learner == 'scratch' else learn.recorder.plot_loss()
     _save_fig(plt.gcf(), out/'loss.png')
