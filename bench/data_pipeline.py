@@ -110,18 +110,9 @@ table('Iterate only', it)
 # ---- with our Learner + MLP 784-100-10 ----
 if not args.no_learner:
     from fastai.data.core import DataLoaders
-    try: from fastai_lesson4.learner import Learner; lname = 'our Learner'
-    except ImportError: from fastai.learner import Learner; lname = "fastai's Learner (ours not importable)"
-    def mlp(): return nn.Sequential(nn.Flatten(), nn.Linear(784, 100), nn.ReLU(), nn.Linear(100, 10))
-    from fastai.callback.core import Callback as FCb, CancelTrainException, CancelValidException
-    try: from fastai_lesson4.learner import Callback as Cb
-    except ImportError: Cb = FCb
-    class TrainOnly(Cb):
-        "Skip validation; stop training after `n_batches` batches (the DataBlock path) if given"
-        def __init__(self, n_batches=None): self.n_batches = n_batches
-        def after_batch(self):
-            if self.n_batches and self.training and self.iter + 1 >= self.n_batches: raise CancelTrainException()
-        def before_validate(self): raise CancelValidException()
+    from fastai_lesson4.learner import Learner
+    from common import TrainOnly, mlp
+    lname = 'our Learner'
     def fit_on(dls, n_batches=None):
         learn = Learner(dls, mlp(), loss_func=nn.CrossEntropyLoss(), lr=1e-3, path=tmp)
         learn.model.to(dev)

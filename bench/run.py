@@ -34,10 +34,11 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE)); sys.path.insert(0, str(HERE.parent))
 import learner_overhead as lo                       # raw loop / ours / fastai on the same device batches
 from augment import make_contenders                 # the augmentation contenders
+from common import TrainOnly, mlp
 from fastai_lesson4.basics import mnist_splits
 from fastai_lesson4.data import TensorDataLoaders, MnistData, get_mnist, save_png_folder, MNIST_MEAN, MNIST_STD
 from fastai_lesson4.augment import DigitAugment
-from fastai_lesson4.learner import Learner, Callback, CancelTrainException, CancelValidException
+from fastai_lesson4.learner import Learner, Callback
 from fastai_lesson4.capture import CompileStep, CudaGraphStep
 from fastai_lesson4.cli import digit_model
 
@@ -102,15 +103,6 @@ def interleaved(fns, reps, warmup=1):
             sync(); t = time.perf_counter(); n = fns[k](); sync()
             res[k].append(n / (time.perf_counter() - t))
     return {k: statistics.median(v) for k, v in res.items()}
-
-class TrainOnly(Callback):
-    "Skip validation; stop training after `n` batches if given (the stock fastai paths); runs on both Learners"
-    def __init__(self, n=None): self.n = n
-    def after_batch(self):
-        if self.n and self.training and self.iter + 1 >= self.n: raise CancelTrainException()
-    def before_validate(self): raise CancelValidException()
-
-def mlp(): return nn.Sequential(nn.Flatten(), nn.Linear(784, 100), nn.ReLU(), nn.Linear(100, 10))
 
 # ------------------------------------------------------------------ shared data
 s = get_mnist('sample')

@@ -14,8 +14,9 @@ from fastcore.basics import patch, store_attr
 from fastai.torch_core import get_model
 from .learner import Learner, Callback
 
-# %% ../nbs/10_capture.ipynb #3b2f8183
+# %% ../nbs/10_capture.ipynb #22a1913a
 def _shape(args): return tuple(tuple(a.shape) if isinstance(a, torch.Tensor) else type(a) for a in args)
+def _brief(e): return f"{type(e).__name__}: {' '.join(str(e).split())[:300]}"
 
 class CompileStep(Callback):
     "Compile the model's forward (and its backward) with `torch.compile` for one batch shape per mode; other shapes run eagerly"
@@ -45,12 +46,12 @@ class CompileStep(Callback):
         self._comp,self.failed = torch.compile(self._eager, mode=mode, backend=self.backend, **kw),None
 
     def _forward(self, *args, **kwargs):
-        key = (self._m.training, torch.is_grad_enabled())
-        if self.failed is None and not kwargs and (self._dynamic or self.shapes.setdefault(key, _shape(args)) == _shape(args)):
+        key,sh = (self._m.training, torch.is_grad_enabled()),_shape(args)
+        if self.failed is None and not kwargs and (self._dynamic or self.shapes.setdefault(key, sh) == sh):
             try: out = self._comp(*args)
             except Exception as e:
                 out = self._eager(*args)    # a bug in the model raises here, as it would without compiling
-                self.failed = f"{type(e).__name__}: {' '.join(str(e).split())[:300]}"
+                self.failed = _brief(e)
                 warnings.warn(f"CompileStep: torch.compile failed, training eagerly ({self.failed})")
                 self.n_eager += 1; return out
             self.n_compiled += 1; return out
@@ -79,24 +80,25 @@ def compile(self:Learner, mode:str|None=None, backend='inductor', **kwargs):
     self.remove_cbs([cb for cb in self.cbs if isinstance(cb, CompileStep)])
     return self.add_cb(CompileStep(mode, backend, **kwargs))
 
-# %% ../nbs/10_capture.ipynb #a1c7c61c
+# %% ../nbs/10_capture.ipynb #75ddb88b
 _not_with = ('MixedPrecision', 'NonNativeMixedPrecision', 'GradientAccumulation', 'DDPCallback', 'DistributedTrainer', 'MixUp', 'CutMix')
 
 class CudaGraphStep(Callback):
     "Replay forward + loss + backward of full-size training batches as one CUDA graph on our `Learner` (eager optimizer step)"
     def __init__(self, warmup:int=3): # eager full batches before capturing (cuDNN/cuBLAS pick their kernels on these)
-        self.warmup,self.graph,self._sig = warmup,None,None
+        self.warmup,self._warned,self._check = warmup,False,False
+        self.reset()
 
     def before_fit(self):
         if not isinstance(self.learn, Learner):
             raise TypeError("CudaGraphStep replaces the step pieces of fastai_lesson4's `Learner`; on fastai's `Learner` use `CompileStep`")
         p = next(self.learn.model.parameters(), None)
         self.on = p is not None and self._supported(p)
-        if not self.on and not getattr(self, '_warned', False):
+        if not self.on and not self._warned:
             warnings.warn(f"CudaGraphStep: the model is on {p.device if p is not None else 'no device'}, not CUDA: training eagerly")
             self._warned = True
         self.n_replayed,self.failed = 0,None
-        if self.graph is None: self.shape,self.n_seen = None,0
+        if self.graph is None: self.reset()
 
     def before_train(self): self._check = True    # look again at the first batch, once every callback's `before_train` ran
 
@@ -108,21 +110,20 @@ class CudaGraphStep(Callback):
                 tuple(p.requires_grad for p in m.parameters()))
 
     def reset(self):
-        "Free the graph and its memory pool (the next fit captures again)"
-        self.graph = self._xs = self._ys = self._g_out = self._g_loss = self._grads = self._sig = None
+        "Free the graph and its memory pool (the next fit captures again, after its warm-up batches)"
+        self.graph = self._xs = self._ys = self._g_out = self._g_loss = self._grads = self._sig = self.shape = None
+        self.n_seen = 0
 
     def before_batch(self):
         l = self.learn
         self._replay = False
         if not (self.on and l.training and len(l.yb) and self.failed is None): return
-        if getattr(self, '_check', False):
-            self._check = False
-            why = self._why_not() or (None if self.graph is None or self._signature() == self._sig else
-                                      'the model, its trainable parameters or the loss changed since the capture')
+        if self._check:   # once an epoch: what this fit does must suit a replay, and a kept graph must still fit the model
+            self._check,why = False,self._why_not()
             if why is not None:
-                if self.graph is not None: self.reset(); self.shape,self.n_seen = None,0
-                if why.startswith('the model,'): warnings.warn(f"CudaGraphStep: {why}: capturing again")
-                else: self.failed = why; warnings.warn(f"CudaGraphStep: {why}: training eagerly"); return
+                self.reset(); self.failed = why; warnings.warn(f"CudaGraphStep: {why}: training eagerly"); return
+            if self.graph is not None and self._signature() != self._sig:
+                self.reset(); warnings.warn("CudaGraphStep: the model, its trainable parameters or the loss changed since the capture: capturing again")
         sh = _shape(l.xb + l.yb)
         if self.shape is None: self.shape = sh
         if sh != self.shape: return
@@ -130,7 +131,7 @@ class CudaGraphStep(Callback):
         if self.graph is None and self.n_seen > self.warmup: self._capture()
         self._replay = self.graph is not None
 
-# %% ../nbs/10_capture.ipynb #ff643ea0
+# %% ../nbs/10_capture.ipynb #ce4ef9b9
 @patch
 def _why_not(self:CudaGraphStep):
     "Why this fit's step can't be captured, or `None`"
@@ -148,9 +149,6 @@ def _why_not(self:CudaGraphStep):
 def _capture(self:CudaGraphStep):
     "Record forward + loss + backward on static copies of this batch (PyTorch's whole-network capture recipe)"
     l, m = self.learn, self.learn.model
-    why = self._why_not()
-    if why is not None:
-        self.failed = why; warnings.warn(f"CudaGraphStep: {why}: training eagerly"); return
     l.pred = l.loss_grad = None      # free the last batch's autograd graph: its gradient accumulators belong to another stream
     self._xs,self._ys = [x.clone() for x in l.xb],[y.clone() for y in l.yb]
     self._ps = [p for p in m.parameters() if p.requires_grad]
@@ -166,7 +164,7 @@ def _capture(self:CudaGraphStep):
         self._grads,self._sig = [p.grad for p in self._ps],self._signature()
     except Exception as e:
         if stream is not None: torch.cuda.set_stream(stream)   # a failed capture can leave its side stream current
-        self.reset(); self.failed = f"{type(e).__name__}: {' '.join(str(e).split())[:300]}"
+        self.reset(); self.failed = _brief(e)
         warnings.warn(f"CudaGraphStep: capturing the step failed, training eagerly ({self.failed})")
         for p in self._ps: p.grad = None
     with torch.no_grad():
