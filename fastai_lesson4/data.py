@@ -289,7 +289,7 @@ class TensorDS:
         return self
     def __repr__(self): return f"TensorDS(x={tuple(self.x.shape)} {self.x.dtype}, y={tuple(self.y.shape)} {self.y.dtype}, device={self.device})"
 
-# %% ../nbs/04_data.ipynb #5195d6d2
+# %% ../nbs/04_data.ipynb #baaa0eec
 class TensorDL:
     "A device-resident `DataLoader`: each batch is one gather from a permutation drawn on the device"
     n_inp = 1
@@ -312,6 +312,7 @@ class TensorDL:
         store_attr('ds,shuffle,drop_last,flatten,normalize,mean,std,split_idx,seed')
         self.bs, self.last_idx = int(bs), None
         self._pipe = Pipeline(self.batch_tfms, split_idx=split_idx) if self.batch_tfms else None
+        self._direct = self._pipe is not None and all(type(t) is DigitAugment for t in self._pipe.fs)  # no Pipeline needed
         self.to(ds.device if device is None else device)
 
     dataset = property(lambda self: self.ds)
@@ -333,7 +334,7 @@ class TensorDL:
     def __repr__(self):
         return f"TensorDL(n={self.n}, bs={self.bs}, shuffle={self.shuffle}, drop_last={self.drop_last}, device={self.device})"
 
-# %% ../nbs/04_data.ipynb #284cd5f0
+# %% ../nbs/04_data.ipynb #c5435ed9
 class _one_thread:
     "Run a block with one torch intra-op thread when `on`"
     def __init__(self, on:bool): self.on = on and torch.get_num_threads() > 1
@@ -352,7 +353,9 @@ def _batch(self:TensorDL, idx:torch.Tensor) -> tuple:
         xb = x.mul(scale) if x.dtype == torch.uint8 else x.float().mul_(scale)  # float32; `x` is our copy: in-place is safe
         if xb.ndim == 3: xb = xb.unsqueeze(1)
         yb = self.ds.y.index_select(0, idx)
-    if self._pipe is not None: xb = self._pipe(TensorImageBW(xb)).as_subclass(torch.Tensor)  # with torch's threads
+    if self._direct:  # `DigitAugment` takes plain tensors: skipping the Pipeline and `TensorImage` saves ~0.2 ms a batch on a CPU
+        for t in self._pipe.fs: xb = t(xb, split_idx=self.split_idx)
+    elif self._pipe is not None: xb = self._pipe(TensorImageBW(xb)).as_subclass(torch.Tensor)  # with torch's threads
     with _one_thread(cpu):
         if self.normalize: xb = xb.sub_(self.mean/self.std) if fuse else xb.sub_(self.mean).div_(self.std)
     if self.flatten: xb = xb.reshape(len(xb), -1)
