@@ -137,14 +137,14 @@ def geometry_on(self:DigitAugment):
         [self.max_rotate, self.max_scale, self.max_aspect, self.max_shear, self.max_translate],
         [self.p_rotate, self.p_scale, self.p_aspect, self.p_shear, self.p_translate]))
 
-# %% ../nbs/03_augment.ipynb #c9bc0060
+# %% ../nbs/03_augment.ipynb #29848241
 @patch
 def draw_params(self:DigitAugment,
                 n:int, # batch size
                 size=(28,28), # `(H,W)` of the images
                 device=None, # where to draw them
                )->AttrDict: # per-image tensors, see below
-    "Draw every image's parameters, with no host-device synchronisation"
+    "Draw every image's parameters (on an accelerator with no host-device synchronisation)"
     H,W = size
     device = torch.device('cpu') if device is None else torch.device(device)
     g,c = self._gen(device),self._const(device, H, W)
@@ -166,7 +166,7 @@ def draw_params(self:DigitAugment,
         p.erase = torch.stack([u[:,19]*(H-h), u[:,20]*(W-w), h*on[:,8], w], 1)
     return p
 
-# %% ../nbs/03_augment.ipynb #4640b89b
+# %% ../nbs/03_augment.ipynb #fcba62ad
 @patch
 def affine_theta(self:DigitAugment, p:AttrDict, size)->Tensor:
     "`(B,2,3)` matrices, in `affine_grid`'s convention (`align_corners=False`), of each image's inverse affine map"
@@ -198,8 +198,7 @@ def grid(self:DigitAugment, p:AttrDict, size)->Tensor:
     g = (th.view(-1, 3) @ c['base']).view(-1, 2, H, W)
     if p.elastic is not None:
         if self._sparse(th.device):   # only the deformed images' fields
-            d = p.get('deformed')
-            idx = (p.elastic.flatten(1).any(1) if d is None else d).nonzero().squeeze(1)
+            idx = p.elastic.flatten(1).abs().amax(1).gt(0).nonzero().squeeze(1)   # the images with a nonzero `Z`
             g.index_add_(0, idx, self.elastic_field(AttrDict(elastic=p.elastic.index_select(0, idx)), size, c['pix']))
         else: g += self.elastic_field(p, size, c['pix'])
     return g.permute(0, 2, 3, 1)

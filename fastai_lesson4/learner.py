@@ -111,7 +111,7 @@ def as_metric(m):
     if not callable(m): raise TypeError(f"metric {m!r} is not callable: pass a function f(pred, *yb) or a fastai `Metric`")
     return DeviceAvgMetric(m)
 
-# %% ../nbs/02_learner.ipynb #f88b5653
+# %% ../nbs/02_learner.ipynb #1d08cfb4
 _torch_hp = {'wd': 'weight_decay', 'mom': 'momentum'}
 def _is_torch_opt(f):
     f = getattr(f, 'func', f)
@@ -119,15 +119,19 @@ def _is_torch_opt(f):
 
 def _n_groups(opt): return len(opt.param_lists) if hasattr(opt, 'param_lists') else len(getattr(opt, 'param_groups', [0]))
 
-def _per_group(v, n):
-    "`v` (number, slice like fastai's, or one per group) as `n` floats"
+def _per_group(v, n, k='lr'):
+    "`v` (number, slice like fastai's, one value, or one per group) as `n` floats for hyper-parameter `k`"
     if isinstance(v, slice): v = even_mults(v.start, v.stop, n) if v.start else [v.stop/10]*(n-1) + [v.stop]
-    return [float(o) for o in v] if is_listy(v) or isinstance(v, np.ndarray) else [float(v)]*n
+    if not is_listy(v) and not (isinstance(v, np.ndarray) and v.ndim): return [float(v)]*n
+    vs = [float(o) for o in v]
+    if len(vs) == 1: return vs*n
+    if len(vs) != n: raise ValueError(f"{k}: got {len(vs)} values for {n} parameter groups")
+    return vs
 
 def set_hyper(opt, k, v):
     "Set hyper-parameter `k` (fastai's name) to `v` (number, slice, or one per group) on any kind of optimizer"
     if hasattr(opt, 'set_hyper'): return opt.set_hyper(k, v)
-    vs = _per_group(v, _n_groups(opt))
+    vs = _per_group(v, _n_groups(opt), k)
     if not hasattr(opt, 'param_groups'):
         if hasattr(opt, k): setattr(opt, k, vs[-1])
         return
@@ -165,7 +169,7 @@ class TrainEvalCallback(Callback):
         l.pct_train += 1./(l.n_iter*l.n_epoch); l.train_iter += 1
     def before_validate(self): self.learn.model.eval(); self.learn.training = False
 
-# %% ../nbs/02_learner.ipynb #02ceef43
+# %% ../nbs/02_learner.ipynb #29efacea
 def _to_floats(vs):
     "Python numbers from `vs` (tensors, numbers, None), with one host transfer when the tensors share a device"
     ts = [v for v in vs if isinstance(v, torch.Tensor)]
@@ -176,7 +180,7 @@ def _to_floats(vs):
 
 class Recorder(Callback):
     "Record lrs and smooth losses per batch, `[train_loss, valid_loss, *metrics]` per epoch, and log them"
-    order,remove_on_fetch,_stateattrs = 50,True,('lrs','iters','_losses','_pending','values')
+    order,remove_on_fetch,_stateattrs = 50,True,('lrs','iters','_losses','_pending','values','_lr')
     def __init__(self, add_time=True, train_metrics=False, valid_metrics=True, beta=0.98):
         store_attr('add_time,train_metrics,valid_metrics')
         self.loss,self.smooth_loss,self._losses,self._pending = DeviceAvgLoss(),DeviceSmoothLoss(beta),[],[]
