@@ -98,19 +98,19 @@ def _fig_of(res):
     if isinstance(res, (list, tuple, np.ndarray)) and len(res): return _fig_of(np.asarray(res, dtype=object).flat[0])
     return plt.gcf()
 
-# %% ../nbs/09_cli.ipynb #d7ef18c4
+# %% ../nbs/09_cli.ipynb #26493232
 def train(data:str='sample', # sample, mnist, mnist_sample, mnist_tiny, or a local folder/archive/IDX files
           task:str='digits', # digits (10 classes) or 3v7 (the lesson's binary task)
           arch:str='cnn', # linear, mlp or cnn
           epochs:int=10, # number of epochs
           bs:int=128, # batch size
           lr:float=None, # learning rate (peak lr with one-cycle); default depends on arch and task
-          one_cycle:bool=True, # fastai's 1cycle schedule; `--no-one-cycle` for a constant lr
-          aug:bool=True, # `DigitAugment` on the training digits; `--no-aug` trains on them as they are
+          one_cycle:bool=True, # fastai's 1cycle schedule, on by default; `--no-one-cycle` turns it off (constant lr)
+          aug:bool=True, # `DigitAugment` on the training digits, on by default; `--no-aug` trains on them as they are
           learner:str='scratch', # scratch (ours) or fastai
           device:str='auto', # cpu, cuda or auto
           seed:int=42, # seeds the weights, the shuffling and the augmentation
-          out:str='lesson4_out', # folder for model.pth, metrics.json, loss.png, weights.png and callback plots
+          out:str='lesson4_out', # folder for model.pth, metrics.json, loss.png, weights.png and a cb_<name>.png per callback
           cbs:str=None, # callbacks to add: weights,gradnorm,noise,forgetting,deadrelu
           step:str='eager'): # eager, compile (`CompileStep`) or graph (`CudaGraphStep`, our Learner on a GPU)
     "Train a digit classifier and write the model, its metrics and pictures to `out`"
@@ -142,6 +142,8 @@ def train(data:str='sample', # sample, mnist, mnist_sample, mnist_tiny, or a loc
     if len(dls.train.ds) < per_step: raise CliError(f"--bs {bs} is too large: the training set has {len(dls.train.ds)} digits, fewer than one batch ({per_step})")
     model = digit_model(arch, n_out)
     extra = _make_cbs(cbs)
+    if 'deadrelu' in extra and not any(isinstance(m, nn.ReLU) for m in model.modules()):
+        raise CliError(f"--cbs deadrelu counts dead ReLUs, and --arch {arch} has none: use --arch mlp or cnn")
     step_cbs = {'eager': [], 'compile': [CompileStep()], 'graph': [CudaGraphStep()]}[step]
     if learner == 'fastai':
         from fastai.learner import Learner as FastaiLearner
@@ -172,7 +174,7 @@ def train(data:str='sample', # sample, mnist, mnist_sample, mnist_tiny, or a loc
     _save_fig(w_fig, out/'weights.png')
     for n, cb in extra.items():
         f = getattr(cb, 'plot', None) or getattr(cb, 'show')
-        _save_fig(_fig_of(f()), out/f'{n}.png')
+        _save_fig(_fig_of(f()), out/f'cb_{n}.png')
     print(f"valid {names[-1]}: {hist[-1][names[-1]]:.4f} after {wall:.1f}s of training on {dev}; wrote {out}/")
     return res
 
