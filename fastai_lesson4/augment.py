@@ -253,8 +253,8 @@ def __getstate__(self:DigitAugment):
     d.update(_gens={}, _consts={}, _params=None, generator=None)  # generators don't pickle; `seed` does
     return d
 
-# %% ../nbs/03_augment.ipynb #e9fa9df9
-def show_augmented(xb:Tensor, # float batch `(B,C,H,W)` (or `(B,H,W)`) in [0,1]
+# %% ../nbs/03_augment.ipynb #90abee36
+def show_augmented(xb:Tensor, # batch `(B,C,H,W)` (or `(B,H,W)`): float in [0,1], or `uint8` digits (divided by 255)
                    n:int=8, # how many images
                    aug:DigitAugment|None=None, # the augmentation; `DigitAugment(seed=0)` by default
                    rows:int=2, # augmented versions per image
@@ -262,7 +262,7 @@ def show_augmented(xb:Tensor, # float batch `(B,C,H,W)` (or `(B,H,W)`) in [0,1]
                   ): # matplotlib `Figure`
     "Originals in the top row, `rows` augmented versions of each below"
     if xb.ndim == 3: xb = xb[:,None]
-    x = xb[:n].float()
+    x = xb[:n].float()/255 if xb.dtype == torch.uint8 else xb[:n].float()
     aug = ifnone(aug, DigitAugment(seed=0))
     outs = [x] + [aug(x) for _ in range(rows)]
     fig,axs = plt.subplots(1+rows, len(x), figsize=figsize or (len(x), 1+rows), squeeze=False)

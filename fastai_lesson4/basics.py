@@ -110,15 +110,22 @@ def sigmoid(x):
     z = torch.exp(-x.abs())
     return torch.where(x >= 0, 1/(1+z), z/(1+z))
 
-# %% ../nbs/01_basics.ipynb #4339d61e
+# %% ../nbs/01_basics.ipynb #f52d1ffb
+def _check_binary(nm, preds, targets):
+    if preds.shape != targets.shape:
+        raise ValueError(f"{nm} wants one output per image, shaped like the 0/1 targets {tuple(targets.shape)}, but got "
+                         f"predictions of shape {tuple(preds.shape)}; for 10 classes use cross_entropy (and accuracy)")
+
 def mnist_loss(preds, targets):
     "The lesson's binary loss: mean distance between `sigmoid(preds)` and the 0/1 `targets`"
+    _check_binary('mnist_loss', preds, targets)
     preds = sigmoid(preds)
     return torch.where(targets == 1, 1-preds, preds).mean()
 
-# %% ../nbs/01_basics.ipynb #d95dc91a
+# %% ../nbs/01_basics.ipynb #f17dc018
 def batch_accuracy(preds, targets):
     "Binary accuracy: `sigmoid(preds) > 0.5` compared with the 0/1 `targets`"
+    _check_binary('batch_accuracy', preds, targets)
     return ((sigmoid(preds) > 0.5) == targets).float().mean()
 
 # %% ../nbs/01_basics.ipynb #08dc3d5a

@@ -18,7 +18,7 @@ from .learner import (Learner, Callback, Recorder, CancelFitException, CancelVal
 # %% auto #0
 __all__ = ['sched_1cycle', 'HyperScheduler', 'LRFinderCallback']
 
-# %% ../nbs/02a_schedule.ipynb #0a70d172
+# %% ../nbs/02a_schedule.ipynb #45fc7e07
 def _cos(a, b, p): return a + (1 + math.cos(math.pi*(1-p))) * (b-a) / 2
 
 def sched_1cycle(pct_start, start, middle, end):
@@ -38,8 +38,17 @@ class HyperScheduler(Callback):
         if hasattr(self.learn, 'recorder'): self.learn.recorder.hps = self.hps
 
 @patch
-def fit_one_cycle(self:Learner, n_epoch, lr_max=None, div=25., div_final=1e5, pct_start=0.25, wd=None, moms=None,
-                  cbs=None, reset_opt=False, start_epoch=0):
+def fit_one_cycle(self:Learner,
+                  n_epoch, # number of epochs
+                  lr_max=None, # peak lr: a number, one per parameter group, or a `slice`; default `self.lr`
+                  div=25., # the lr starts at `lr_max/div`
+                  div_final=1e5, # and ends at `lr_max/div_final`
+                  pct_start=0.25, # fraction of training spent warming up, in [0, 1]
+                  wd=None, # weight decay for this fit; default `self.wd`
+                  moms=None, # momentum (Adam's beta1) at start, middle and end; default `self.moms`, (0.95,0.85,0.95)
+                  cbs=None, # callbacks for this fit only
+                  reset_opt=False, # make a new optimizer first
+                  start_epoch=0): # resume at this epoch (fastai's `SkipToEpoch`)
     "Fit `self.model` for `n_epoch` using the 1cycle policy (fastai's defaults)"
     if not 0 <= pct_start <= 1: raise ValueError(f"fit_one_cycle: pct_start is the fraction of training spent warming up, must be in [0, 1], got {pct_start}")
     if self.opt is None: self.create_opt()
@@ -49,7 +58,7 @@ def fit_one_cycle(self:Learner, n_epoch, lr_max=None, div=25., div_final=1e5, pc
               'mom': sched_1cycle(pct_start, *(self.moms if moms is None else moms))}
     self.fit(n_epoch, cbs=L(HyperScheduler(scheds)) + L(cbs), reset_opt=reset_opt, wd=wd, start_epoch=start_epoch)
 
-# %% ../nbs/02a_schedule.ipynb #b7b6073a
+# %% ../nbs/02a_schedule.ipynb #7a3a8ed0
 class LRFinderCallback(Callback):
     "Grow the lr exponentially from `start_lr` to `end_lr` over `num_it` batches, stop on divergence, then restore the weights"
     order,run_valid = 60,False
@@ -83,6 +92,8 @@ def lr_find(self:Learner, start_lr=1e-7, end_lr=10, num_it=100, stop_div=True, s
     lrs, losses = torch.tensor(self.recorder.lrs[num_it//10:-5]), torch.tensor(self.recorder.losses[num_it//10:-5])
     nan = torch.nonzero(torch.isnan(losses))
     if len(nan): lrs, losses = lrs[:nan.min()], losses[:nan.min()]
+    if len(lrs) < 5: raise ValueError(f"lr_find: only {len(lrs)} losses to suggest from ({len(self.recorder.lrs)} batches, minus the first "
+                                      f"num_it//10 and the last 5): use num_it >= 20, or a smaller end_lr if the loss diverged at once")
     nms = [getattr(f, 'func', f).__name__ for f in L(suggest_funcs)]
     res = [f(lrs, losses, num_it) for f in L(suggest_funcs)]
     if show_plot: self.recorder.plot_lr_find(suggestions=[r[1] for r in res], nms=nms)
