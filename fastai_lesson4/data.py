@@ -261,7 +261,7 @@ def mnist_datablock(path, # root of one of fastai's MNIST PNG layouts (decides t
                      get_items=partial(get_image_files, folders=list(splits)),
                      splitter=GrandparentSplitter(*splits), get_y=parent_label, batch_tfms=tfms)
 
-# %% ../nbs/04_data.ipynb #331dfc56
+# %% ../nbs/04_data.ipynb #915ec3a5
 class TensorDS:
     "Images `x` and targets `y` on one device, with their `vocab` and the `loss_func` that fits them"
     def __init__(self, x:torch.Tensor, # `uint8` (or float in [0,1]) images `(N,H,W)`, `(N,C,H,W)` or `(N,D)`
@@ -271,8 +271,6 @@ class TensorDS:
         if x.dtype != torch.uint8 and not x.is_floating_point(): raise TypeError(f"TensorDS: `x` must be uint8 or float, got {x.dtype}")
         if x.ndim not in (2, 3, 4): raise ValueError(f"TensorDS: `x` must be (N,H,W), (N,C,H,W) or (N,D), got {tuple(x.shape)}")
         if len(x) != len(y): raise ValueError(f"TensorDS: {len(x)} images but {len(y)} targets")
-        if x.is_floating_point() and len(x) and (hi := float(x.max())) > 1.001:   # one check, when the data is made
-            raise ValueError(f"TensorDS: float images must be in [0,1], but `x` goes up to {hi:g}: divide 0-255 values by 255, or pass them as uint8")
         is_cls = not (y.is_floating_point() or y.is_complex())
         if is_cls and vocab is None: vocab = [str(i) for i in range(max(int(y.max()) + 1 if len(y) else 0, 10))]
         if is_cls and not isinstance(vocab, CategoryMap): vocab = CategoryMap(list(vocab), sort=False)  # what fastai's interpretation reads
@@ -425,7 +423,7 @@ def show_batch(self:TensorDL, b:tuple|None=None, # a batch `(xb, yb)`; defaults 
         ax.imshow(im, cmap='Greys'); ax.set_title(lbl, fontsize=9)
     fig.tight_layout()
 
-# %% ../nbs/04_data.ipynb #24b8e08f
+# %% ../nbs/04_data.ipynb #7c054ce7
 class TensorDataLoaders(DataLoaders):
     "Train and valid `TensorDL`s over tensors that live on the device"
     @classmethod
@@ -451,6 +449,9 @@ class TensorDataLoaders(DataLoaders):
                 raise TypeError(f"from_tensors: x_{nm} and y_{nm} must be tensors, got {type(x).__name__}, {type(y).__name__}")
             if len(x) != len(y): raise ValueError(f"from_tensors: x_{nm} has {len(x)} items but y_{nm} has {len(y)}")
             if len(x) == 0: raise ValueError(f"from_tensors: x_{nm} is empty: the {nm} set needs at least one image")
+            if normalize and x.is_floating_point() and (hi := float(x.max())) > 1.001:   # `mean`/`std` are on the [0,1] scale
+                raise ValueError(f"from_tensors: float images must be in [0,1] to be normalized, but x_{nm} goes up to {hi:g}: "
+                                 "divide 0-255 values by 255, pass them as uint8, or pass normalize=False")
         if vocab is None and not y_train.is_floating_point():
             vocab = [str(i) for i in range(max(int(max(y_train.max(), y_valid.max())) + 1, 10))]
         kw = dict(device=device, flatten=flatten, batch_tfms=batch_tfms, normalize=normalize, mean=mean, std=std)
