@@ -303,7 +303,7 @@ def _safe_globals():
     sc = getattr(getattr(np, '_core', np.core), 'multiarray').scalar
     return torch.serialization.safe_globals([L, sc, np.dtype, *[getattr(np.dtypes, d) for d in np.dtypes.__all__]])
 
-# %% ../nbs/02_learner.ipynb #5625b1d8
+# %% ../nbs/02_learner.ipynb #388ab2e8
 def _shapes(ts): return ', '.join(str(tuple(t.shape)) if isinstance(t, torch.Tensor) else type(t).__name__ for t in ts)
 
 class Learner:
@@ -439,7 +439,11 @@ class Learner:
         "Run `one_batch` on every batch of `self.dl`"
         self.n_iter = len(self.dl)
         for i,b in enumerate(self.dl): self.one_batch(i, b)
-    def _pred(self): self.pred = self.model(*self.xb)
+    def _pred(self):
+        try: self.pred = self.model(*self.xb)
+        except RuntimeError as e:   # e.g. a `Linear(784, ...)` fed (B,1,28,28) images: say what the batch was
+            if 'shape' not in str(e): raise
+            raise RuntimeError(f"the model failed on a batch of shape {_shapes(self.xb)}: {e}") from e
     def _loss(self):
         p, yb = self.pred, self.yb
         if not self._shape_ok:
