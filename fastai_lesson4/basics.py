@@ -110,11 +110,13 @@ def sigmoid(x):
     z = torch.exp(-x.abs())
     return torch.where(x >= 0, 1/(1+z), z/(1+z))
 
-# %% ../nbs/01_basics.ipynb #f52d1ffb
+# %% ../nbs/01_basics.ipynb #7f2b82f9
 def _check_binary(nm, preds, targets):
-    if preds.shape != targets.shape:
-        raise ValueError(f"{nm} wants one output per image, shaped like the 0/1 targets {tuple(targets.shape)}, but got "
-                         f"predictions of shape {tuple(preds.shape)}; for 10 classes use cross_entropy (and accuracy)")
+    if preds.shape == targets.shape: return
+    fix = ("for 10 classes use cross_entropy (and accuracy)" if preds.ndim and preds.shape[-1] > 1 and preds.numel() != targets.numel()
+           else "reshape one of them, e.g. `targets.view_as(preds)`")
+    raise ValueError(f"{nm} wants one output per image, shaped like the 0/1 targets {tuple(targets.shape)}, but got "
+                     f"predictions of shape {tuple(preds.shape)}: {fix}")
 
 def mnist_loss(preds, targets):
     "The lesson's binary loss: mean distance between `sigmoid(preds)` and the 0/1 `targets`"

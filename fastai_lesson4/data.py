@@ -186,7 +186,7 @@ def load_png_folder(path, # root of an `URLs.MNIST`, `URLs.MNIST_SAMPLE` or `URL
     _report_bad(path, bad, "bad files")
     return MnistData(*res, vocab=vocab)
 
-# %% ../nbs/04_data.ipynb #811900a7
+# %% ../nbs/04_data.ipynb #75366488
 _IDX_NAMES = (('train-images', 'train-labels'), ('t10k-images', 't10k-labels'))
 
 def _find_idx(path:Path) -> list|None:
@@ -211,7 +211,9 @@ def _find_png_root(path:Path, depth:int=3) -> Path|None:
 def _from_folder(path:Path) -> MnistData:
     if (fs := _find_idx(path)) is not None:
         x_train, y_train = load_idx_pair(fs[0], fs[1]); x_valid, y_valid = load_idx_pair(fs[2], fs[3])
-        n = int(max(y_train.max(), y_valid.max())) + 1 if len(y_train) else 10
+        for f, x in ((fs[0], x_train), (fs[2], x_valid)):
+            if not len(x): raise ValueError(f"get_mnist: {f} holds no images")
+        n = int(max(y_train.max(), y_valid.max())) + 1
         return MnistData(x_train, y_train, x_valid, y_valid, [str(i) for i in range(max(n, 10))])
     if (root := _find_png_root(path)) is not None: return load_png_folder(root)
     raise ValueError(f"get_mnist: {path} holds neither the four MNIST IDX files (train-images-idx3-ubyte[.gz], "

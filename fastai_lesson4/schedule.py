@@ -58,7 +58,7 @@ def fit_one_cycle(self:Learner,
               'mom': sched_1cycle(pct_start, *(self.moms if moms is None else moms))}
     self.fit(n_epoch, cbs=L(HyperScheduler(scheds)) + L(cbs), reset_opt=reset_opt, wd=wd, start_epoch=start_epoch)
 
-# %% ../nbs/02a_schedule.ipynb #7a3a8ed0
+# %% ../nbs/02a_schedule.ipynb #d794ee5f
 class LRFinderCallback(Callback):
     "Grow the lr exponentially from `start_lr` to `end_lr` over `num_it` batches, stop on divergence, then restore the weights"
     order,run_valid = 60,False
@@ -92,10 +92,13 @@ def lr_find(self:Learner, start_lr=1e-7, end_lr=10, num_it=100, stop_div=True, s
     lrs, losses = torch.tensor(self.recorder.lrs[num_it//10:-5]), torch.tensor(self.recorder.losses[num_it//10:-5])
     nan = torch.nonzero(torch.isnan(losses))
     if len(nan): lrs, losses = lrs[:nan.min()], losses[:nan.min()]
-    if len(lrs) < 5: raise ValueError(f"lr_find: only {len(lrs)} losses to suggest from ({len(self.recorder.lrs)} batches, minus the first "
-                                      f"num_it//10 and the last 5): use num_it >= 20, or a smaller end_lr if the loss diverged at once")
     nms = [getattr(f, 'func', f).__name__ for f in L(suggest_funcs)]
-    res = [f(lrs, losses, num_it) for f in L(suggest_funcs)]
+    try:
+        if not len(lrs): raise IndexError
+        res = [f(lrs, losses, num_it) for f in L(suggest_funcs)]
+    except IndexError as e:   # e.g. `slide` looks 16 points back
+        raise ValueError(f"lr_find: {len(lrs)} losses are too few for {', '.join(nms)} (the first num_it//10 batches, the last 5 and "
+                         "any after a NaN are dropped): use a larger num_it, or a smaller end_lr if the loss diverged at once") from None
     if show_plot: self.recorder.plot_lr_find(suggestions=[r[1] for r in res], nms=nms)
     return collections.namedtuple('SuggestedLRs', nms)(*[r[0] for r in res])
 
