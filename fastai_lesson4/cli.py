@@ -98,7 +98,7 @@ def _fig_of(res):
     if isinstance(res, (list, tuple, np.ndarray)) and len(res): return _fig_of(np.asarray(res, dtype=object).flat[0])
     return plt.gcf()
 
-# %% ../nbs/09_cli.ipynb #26493232
+# %% ../nbs/09_cli.ipynb #36ed39cd
 def train(data:str='sample', # sample, mnist, mnist_sample, mnist_tiny, or a local folder/archive/IDX files
           task:str='digits', # digits (10 classes) or 3v7 (the lesson's binary task)
           arch:str='cnn', # linear, mlp or cnn
@@ -129,12 +129,13 @@ def train(data:str='sample', # sample, mnist, mnist_sample, mnist_tiny, or a loc
     except (ValueError, FileNotFoundError, TypeError) as e: raise CliError(f"--data {data}: {e}") from None
     if tuple(d.x_train.shape[1:]) != (28, 28): raise CliError(f"--arch {arch} expects 28x28 digits, but --data {data} has {tuple(d.x_train.shape[1:])} images")
     tfms = [DigitAugment(seed=seed + rank_distrib())] if aug else None   # each rank its own random draws
-    if task == '3v7':
-        if '3' not in d.vocab or '7' not in d.vocab: raise CliError(f"--task 3v7 needs 3s and 7s, --data {data} has classes {d.vocab}")
-        dls = threes_sevens_dls(data, bs=bs, flatten=False, device=dev, batch_tfms=tfms, seed=seed)
-        n_out, loss_func, metric = 1, mnist_loss, batch_accuracy
+    if task == '3v7' and ('3' not in d.vocab or '7' not in d.vocab): raise CliError(f"--task 3v7 needs 3s and 7s, --data {data} has classes {d.vocab}")
+    try:   # what the loaders refuse (an empty split, say) is a problem with --data
+        if task == '3v7': dls = threes_sevens_dls(data, bs=bs, flatten=False, device=dev, batch_tfms=tfms, seed=seed)
+        else: dls = TensorDataLoaders.from_tensors(d.x_train, d.y_train, d.x_valid, d.y_valid, vocab=d.vocab, bs=bs, device=dev, batch_tfms=tfms, seed=seed)
+    except (ValueError, TypeError) as e: raise CliError(f"--data {data}: {e}") from None
+    if task == '3v7': n_out, loss_func, metric = 1, mnist_loss, batch_accuracy
     else:
-        dls = TensorDataLoaders.from_tensors(d.x_train, d.y_train, d.x_valid, d.y_valid, vocab=d.vocab, bs=bs, device=dev, batch_tfms=tfms, seed=seed)
         from fastai.metrics import accuracy
         n_out, loss_func, metric = len(d.vocab), None, accuracy
     if lr is None: lr = {'linear': 0.1, 'mlp': 0.01, 'cnn': 0.01}[arch] if task == 'digits' else {'linear': 1., 'mlp': 0.1, 'cnn': 0.1}[arch]

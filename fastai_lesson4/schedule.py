@@ -58,7 +58,7 @@ def fit_one_cycle(self:Learner,
               'mom': sched_1cycle(pct_start, *(self.moms if moms is None else moms))}
     self.fit(n_epoch, cbs=L(HyperScheduler(scheds)) + L(cbs), reset_opt=reset_opt, wd=wd, start_epoch=start_epoch)
 
-# %% ../nbs/02a_schedule.ipynb #d794ee5f
+# %% ../nbs/02a_schedule.ipynb #8332ee50
 class LRFinderCallback(Callback):
     "Grow the lr exponentially from `start_lr` to `end_lr` over `num_it` batches, stop on divergence, then restore the weights"
     order,run_valid = 60,False
@@ -84,8 +84,7 @@ class LRFinderCallback(Callback):
 @patch
 def lr_find(self:Learner, start_lr=1e-7, end_lr=10, num_it=100, stop_div=True, show_plot=True, suggest_funcs=(valley,)):
     "Mock training with a growing lr; returns fastai's `SuggestedLRs` (`None` without `suggest_funcs`), plotted if `show_plot`"
-    if len(self.dls.train) == 0: raise ValueError("lr_find: dls.train is empty: the training DataLoader has no batches")
-    with self.no_logging(): self.fit(num_it//len(self.dls.train) + 1, cbs=LRFinderCallback(start_lr, end_lr, num_it, stop_div))
+    with self.no_logging(): self.fit(num_it//max(len(self.dls.train), 1) + 1, cbs=LRFinderCallback(start_lr, end_lr, num_it, stop_div))
     if suggest_funcs is None:
         if show_plot: self.recorder.plot_lr_find()
         return None
