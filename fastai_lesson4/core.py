@@ -1,4 +1,4 @@
-"""Small helpers the other modules share: `atomic_write`, so no file the package writes is ever left half-written.
+"""Small helpers the other modules share: `atomic_write`, so no file the package writes is ever left half-written, and `check_num`/`check`, so argument checks take one line off the main path.
 
 Docs: https://fastai-lesson4.github.io/fastai_lesson4/core.html.md"""
 
@@ -6,11 +6,12 @@ Docs: https://fastai-lesson4.github.io/fastai_lesson4/core.html.md"""
 
 # %% ../nbs/00_core.ipynb #bf5f71f6
 from __future__ import annotations
-import os, tempfile
+import math, numbers, os, tempfile
 from pathlib import Path
+import numpy as np
 
 # %% auto #0
-__all__ = ['atomic_write']
+__all__ = ['atomic_write', 'check_num', 'check']
 
 # %% ../nbs/00_core.ipynb #7273cca2
 def _umask():
@@ -29,3 +30,31 @@ def atomic_write(path, # the file to create or replace
         write(tmp); os.chmod(tmp, mode); os.replace(tmp, path)
     finally: Path(tmp).unlink(missing_ok=True)
     return path
+
+# %% ../nbs/00_core.ipynb #c4d88ae7
+def _bounds(lo, hi, integer):
+    base = 'an int' if integer else 'a finite number'
+    if lo is not None and hi is not None: return f"{base} in [{lo}, {hi}]"
+    return base + (f" >= {lo}" if lo is not None else f" <= {hi}" if hi is not None else '')
+
+def check_num(name:str, # the argument's name, as the caller's user knows it
+              v, # the value: a real number of any type (Python, numpy), never a `bool`
+              lo=None, # smallest allowed value (inclusive), or `None`
+              hi=None, # largest allowed value (inclusive), or `None`
+              integer:bool=False, # must be a whole number of an integer type (`1.5` and `2.0` are refused)
+              what:str|None=None, # how the message describes the allowed values; default from `lo`/`hi`
+              prefix:str=''): # start of the message, e.g. `'DigitAugment: '`
+    "`v` as a Python `int`/`float` if it is a finite real number in `[lo, hi]`; else a one-line `TypeError`/`ValueError`"
+    kind = numbers.Integral if integer else numbers.Real
+    if not isinstance(v, kind) or isinstance(v, (bool, np.bool_)):
+        raise TypeError(f"{prefix}{name} must be {'an int' if integer else 'a number'}, got {v!r}")
+    v = int(v) if integer else float(v)
+    if not (math.isfinite(v) and (lo is None or v >= lo) and (hi is None or v <= hi)):
+        raise ValueError(f"{prefix}{name} must be {what or _bounds(lo, hi, integer)}, got {v!r}")
+    return v
+
+def check(cond, # the rule that must hold
+          msg:str, # what is wrong and what to do instead
+          exc:type=ValueError): # the exception to raise
+    "Raise `exc(msg)` unless `cond`: a rule in one line"
+    if not cond: raise exc(msg)
