@@ -1,4 +1,4 @@
-"""fastai's 1cycle policy (`fit_one_cycle`) and learning-rate finder (`lr_find`) for our `Learner`, as callbacks that set hyper-parameters on any kind of optimizer.
+"""fastai's schedules for our `Learner`: `fit_one_cycle`, `fit_flat_cos`, `fit_sgdr`, `fine_tune` and the learning-rate finder `lr_find`, as callbacks that set hyper-parameters on any kind of optimizer.
 
 Docs: https://fastai-lesson4.github.io/fastai_lesson4/schedule.html.md"""
 
@@ -9,14 +9,18 @@ from __future__ import annotations
 import collections, copy, math
 import numpy as np, torch
 from fastcore.foundation import L
-from fastcore.basics import store_attr, patch
+from fastcore.basics import store_attr
 from fastcore.xtras import is_listy
-from fastai.callback.schedule import valley
-from .learner import (Learner, Callback, Recorder, CancelFitException, CancelValidException, set_hyper,
-                                    get_hyper, _per_group, _n_groups)
+from fastai.torch_core import tensor
+from fastai.callback.schedule import valley, combined_cos, combine_scheds, SchedCos
+from fastai.learner import Learner as FastaiLearner, Recorder as FastaiRecorder
+from .core import check, check_num
+from .callback import Callback, CancelFitException, CancelValidException
+from .optim import set_hyper, get_hyper, per_group, n_groups
 
 # %% auto #0
-__all__ = ['sched_1cycle', 'HyperScheduler', 'LRFinderCallback']
+__all__ = ['fine_tune', 'plot_sched', 'sched_1cycle', 'HyperScheduler', 'fit_one_cycle', 'fit_flat_cos', 'fit_sgdr',
+           'LRFinderCallback', 'lr_find', 'plot_lr_find']
 
 # %% ../nbs/02a_schedule.ipynb #45fc7e07
 def _cos(a, b, p): return a + (1 + math.cos(math.pi*(1-p))) * (b-a) / 2
@@ -36,9 +40,10 @@ class HyperScheduler(Callback):
         for k in self.scheds: self.hps[k].append(get_hyper(self.learn.opt, k))
     def after_fit(self):
         if hasattr(self.learn, 'recorder'): self.learn.recorder.hps = self.hps
+    def __repr__(self): return f"HyperScheduler({', '.join(self.scheds)})"
 
-@patch
-def fit_one_cycle(self:Learner,
+
+def fit_one_cycle(self, # the `Learner`
                   n_epoch, # number of epochs
                   lr_max=None, # peak lr: a number, one per parameter group, or a `slice`; default `self.lr`
                   div=25., # the lr starts at `lr_max/div`
@@ -50,26 +55,59 @@ def fit_one_cycle(self:Learner,
                   reset_opt=False, # make a new optimizer first
                   start_epoch=0): # resume at this epoch (fastai's `SkipToEpoch`)
     "Fit `self.model` for `n_epoch` using the 1cycle policy (fastai's defaults)"
-    if not 0 <= pct_start <= 1: raise ValueError(f"fit_one_cycle: pct_start is the fraction of training spent warming up, must be in [0, 1], got {pct_start}")
+    check_num('pct_start', pct_start, 0, 1, what='the fraction of training spent warming up, in [0, 1]', prefix='fit_one_cycle: ')
     if self.opt is None: self.create_opt()
     lr_max = self.lr if lr_max is None else lr_max
-    lr_max = np.array(_per_group(lr_max, _n_groups(self.opt), 'lr_max'))
+    lr_max = np.array(per_group(lr_max, n_groups(self.opt), 'lr_max'))
     scheds = {'lr': sched_1cycle(pct_start, lr_max/div, lr_max, lr_max/div_final),
               'mom': sched_1cycle(pct_start, *(self.moms if moms is None else moms))}
     self.fit(n_epoch, cbs=L(HyperScheduler(scheds)) + L(cbs), reset_opt=reset_opt, wd=wd, start_epoch=start_epoch)
+
+# %% ../nbs/02a_schedule.ipynb #60b1936f
+def fit_flat_cos(self, # the `Learner`
+                 n_epoch, # number of epochs
+                 lr=None, # the flat lr: a number, one per parameter group, or a `slice`; default `self.lr`
+                 div_final=1e5, # the lr ends at `lr/div_final`
+                 pct_start=0.75, # fraction of training at the flat lr
+                 wd=None, cbs=None, reset_opt=False, start_epoch=0): # as for `fit`
+    "Fit `self.model` for `n_epoch` at a flat `lr`, then with cosine annealing (fastai's `fit_flat_cos`)"
+    check_num('pct_start', pct_start, 0, 1, prefix='fit_flat_cos: ')
+    if self.opt is None: self.create_opt()
+    lr = np.array(per_group(self.lr if lr is None else lr, n_groups(self.opt), 'lr'))
+    scheds = {'lr': combined_cos(pct_start, lr, lr, lr/div_final)}
+    self.fit(n_epoch, cbs=L(HyperScheduler(scheds)) + L(cbs), reset_opt=reset_opt, wd=wd, start_epoch=start_epoch)
+
+def fit_sgdr(self, # the `Learner`
+             n_cycles, # number of cosine cycles
+             cycle_len, # epochs in the first cycle
+             lr_max=None, # the lr at the start of each cycle; default `self.lr`
+             cycle_mult=2, # each cycle is this many times longer than the one before
+             cbs=None, reset_opt=False, wd=None, start_epoch=0): # as for `fit`
+    "Fit `self.model` for `n_cycles` of `cycle_len` epochs with warm restarts (fastai's `fit_sgdr`)"
+    if self.opt is None: self.create_opt()
+    lr_max = np.array(per_group(self.lr if lr_max is None else lr_max, n_groups(self.opt), 'lr_max'))
+    n_epoch = cycle_len * (cycle_mult**n_cycles-1)//(cycle_mult-1)
+    pcts = [cycle_len * cycle_mult**i / n_epoch for i in range(n_cycles)]
+    scheds = {'lr': combine_scheds(pcts, [SchedCos(lr_max, 0) for _ in range(n_cycles)])}
+    self.fit(n_epoch, cbs=L(HyperScheduler(scheds)) + L(cbs), reset_opt=reset_opt, wd=wd, start_epoch=start_epoch)
+
+fine_tune = FastaiLearner.fine_tune   # fastai's: only `freeze`, `fit_one_cycle` and `unfreeze`
+plot_sched = FastaiRecorder.plot_sched   # fastai's: draws `recorder.hps`
 
 # %% ../nbs/02a_schedule.ipynb #8332ee50
 class LRFinderCallback(Callback):
     "Grow the lr exponentially from `start_lr` to `end_lr` over `num_it` batches, stop on divergence, then restore the weights"
     order,run_valid = 60,False
     def __init__(self, start_lr=1e-7, end_lr=10, num_it=100, stop_div=True): # `start_lr`/`end_lr`: a number, or one per group
-        store_attr(); self.num_it = max(num_it, 6)
+        store_attr()
+        self.num_it = max(num_it, 6)
         if is_listy(start_lr): self.start_lr,self.end_lr = np.asarray(start_lr, dtype=float),np.asarray(end_lr, dtype=float)
     def before_fit(self):
         l = self.learn
         self.state = copy.deepcopy(l.model.state_dict()), copy.deepcopy(getattr(l.opt, 'state_dict', dict)())
         self.lr0, self.best = get_hyper(l.opt, 'lr'), float('inf')
-    def before_batch(self): set_hyper(self.learn.opt, 'lr', self.start_lr*(self.end_lr/self.start_lr)**(self.learn.train_iter/self.num_it))
+    def before_batch(self):
+        set_hyper(self.learn.opt, 'lr', self.start_lr*(self.end_lr/self.start_lr)**(self.learn.train_iter/self.num_it))
     def after_batch(self):
         sl = float(self.learn.smooth_loss)
         self.best = min(self.best, sl)
@@ -77,37 +115,38 @@ class LRFinderCallback(Callback):
     def before_validate(self): raise CancelValidException()
     def after_fit(self):
         l = self.learn
-        l.opt.zero_grad(); l.model.load_state_dict(self.state[0])
+        l.opt.zero_grad()
+        l.model.load_state_dict(self.state[0])
         if self.state[1]: l.opt.load_state_dict(self.state[1])
         else: set_hyper(l.opt, 'lr', self.lr0)
 
-@patch
-def lr_find(self:Learner, start_lr=1e-7, end_lr=10, num_it=100, stop_div=True, show_plot=True, suggest_funcs=(valley,)):
+def lr_find(self, start_lr=1e-7, end_lr=10, num_it=100, stop_div=True, show_plot=True, suggest_funcs=(valley,)):
     "Mock training with a growing lr; returns fastai's `SuggestedLRs` (`None` without `suggest_funcs`), plotted if `show_plot`"
-    with self.no_logging(): self.fit(num_it//max(len(self.dls.train), 1) + 1, cbs=LRFinderCallback(start_lr, end_lr, num_it, stop_div))
+    n_epoch = num_it//max(len(self.dls.train), 1) + 1
+    with self.no_logging(): self.fit(n_epoch, cbs=LRFinderCallback(start_lr, end_lr, num_it, stop_div))
     if suggest_funcs is None:
         if show_plot: self.recorder.plot_lr_find()
         return None
-    lrs, losses = torch.tensor(self.recorder.lrs[num_it//10:-5]), torch.tensor(self.recorder.losses[num_it//10:-5])
+    lrs, losses = tensor(self.recorder.lrs[num_it//10:-5]), tensor(self.recorder.losses[num_it//10:-5])
     nan = torch.nonzero(torch.isnan(losses))
     if len(nan): lrs, losses = lrs[:nan.min()], losses[:nan.min()]
     nms = [getattr(f, 'func', f).__name__ for f in L(suggest_funcs)]
-    try:
-        if not len(lrs): raise IndexError
-        res = [f(lrs, losses, num_it) for f in L(suggest_funcs)]
-    except IndexError as e:   # e.g. `slide` looks 16 points back
-        raise ValueError(f"lr_find: {len(lrs)} losses are too few for {', '.join(nms)} (the first num_it//10 batches, the last 5 and "
-                         "any after a NaN are dropped): use a larger num_it, or a smaller end_lr if the loss diverged at once") from None
+    few = (f"lr_find: {len(lrs)} losses are too few for {', '.join(nms)} (the first num_it//10 batches, the last 5 and any "
+           "after a NaN are dropped): use a larger num_it, or a smaller end_lr if the loss diverged at once")
+    check(len(lrs) > 0, few)
+    try: res = [f(lrs, losses, num_it) for f in L(suggest_funcs)]
+    except IndexError: raise ValueError(few) from None   # e.g. `slide` looks 16 points back
     if show_plot: self.recorder.plot_lr_find(suggestions=[r[1] for r in res], nms=nms)
     return collections.namedtuple('SuggestedLRs', nms)(*[r[0] for r in res])
 
-@patch
-def plot_lr_find(self:Recorder, skip_end=5, suggestions=None, nms=None):
+def plot_lr_find(self, skip_end=5, suggestions=None, nms=None):
     "Plot loss against learning rate after `Learner.lr_find`, with the suggested points"
     import matplotlib.pyplot as plt
     lrs, losses = (self.lrs, self.losses) if skip_end == 0 else (self.lrs[:-skip_end], self.losses[:-skip_end])
     fig, ax = plt.subplots(1, 1, figsize=(5, 3))
-    ax.plot(lrs, losses); ax.set_ylabel('Loss'); ax.set_xlabel('Learning Rate'); ax.set_xscale('log')
+    ax.plot(lrs, losses)
+    ax.set(ylabel='smooth training loss', xlabel='learning rate (log scale)', xscale='log', title='lr_find: loss against learning rate')
     for (val, loss), nm in zip(suggestions or [], nms or []): ax.plot(val, loss, 'o', label=nm)
     if suggestions: ax.legend(loc='best')
+    fig.tight_layout()   # keeps the axis labels inside the saved figure
     return fig
