@@ -17,8 +17,8 @@ from .core import atomic_write
 
 # %% auto #0
 __all__ = ['MNIST_MEAN', 'MNIST_STD', 'MnistData', 'load_idx', 'save_idx', 'load_idx_pair', 'png_layout', 'save_png_folder',
-           'load_png_folder', 'get_mnist', 'mnist_datablock', 'TensorDS', 'TensorDL', 'TensorDataLoaders',
-           'threes_sevens_dls']
+           'load_png_folder', 'get_mnist', 'mnist_datablock', 'default_vocab', 'TensorDS', 'TensorDL',
+           'TensorDataLoaders', 'threes_sevens_dls']
 
 # %% ../nbs/04_data.ipynb #e9c9dccd
 from fastcore.basics import store_attr, patch
@@ -263,80 +263,66 @@ def mnist_datablock(path, # root of one of fastai's MNIST PNG layouts (decides t
                      get_items=partial(get_image_files, folders=list(splits)),
                      splitter=GrandparentSplitter(*splits), get_y=parent_label, batch_tfms=tfms)
 
-# %% ../nbs/04_data.ipynb #915ec3a5
+# %% ../nbs/04_data.ipynb #521c2a04
+from contextlib import contextmanager
+from fastcore.foundation import L
+from fastai.torch_core import TensorCategory
+from .core import check, check_num
+
+# %% ../nbs/04_data.ipynb #591b0875
+def default_vocab(*ys) -> list:
+    "Class names '0', '1', ... for integer targets `ys`: at least ten, and one per class index seen"
+    n = max([int(y.max()) + 1 for y in ys if len(y)] + [10])
+    return [str(i) for i in range(n)]
+
 class TensorDS:
     "Images `x` and targets `y` on one device, with their `vocab` and the `loss_func` that fits them"
+    split_idx = None   # set by `set_split_idx`: which split's transforms the loaders over this dataset apply
     def __init__(self, x:torch.Tensor, # `uint8` (or float in [0,1]) images `(N,H,W)`, `(N,C,H,W)` or `(N,D)`
-                 y:torch.Tensor, # `int64` class indices `(N,)` or float targets `(N,k)`
+                 y:torch.Tensor|None, # `int64` class indices `(N,)` or float targets `(N,k)`; `None` for unlabelled items
                  vocab:list|None=None, # class names; defaults to '0','1',... for integer `y`
                  loss_func=None): # defaults to `CrossEntropyLossFlat()` for integer `y`, none for float `y`
-        if x.dtype != torch.uint8 and not x.is_floating_point(): raise TypeError(f"TensorDS: `x` must be uint8 or float, got {x.dtype}")
-        if x.ndim not in (2, 3, 4): raise ValueError(f"TensorDS: `x` must be (N,H,W), (N,C,H,W) or (N,D), got {tuple(x.shape)}")
-        if len(x) != len(y): raise ValueError(f"TensorDS: {len(x)} images but {len(y)} targets")
-        is_cls = not (y.is_floating_point() or y.is_complex())
-        if is_cls and vocab is None: vocab = [str(i) for i in range(max(int(y.max()) + 1 if len(y) else 0, 10))]
-        if is_cls and not isinstance(vocab, CategoryMap): vocab = CategoryMap(list(vocab), sort=False)  # what fastai's interpretation reads
+        check(x.dtype == torch.uint8 or x.is_floating_point(), f"TensorDS: `x` must be uint8 or float, got {x.dtype}", TypeError)
+        check(x.ndim in (2, 3, 4), f"TensorDS: `x` must be (N,H,W), (N,C,H,W) or (N,D), got {tuple(x.shape)}")
+        check(y is None or len(x) == len(y), f"TensorDS: {len(x)} images but {len(y) if y is not None else 0} targets")
+        is_cls = y is not None and not (y.is_floating_point() or y.is_complex())
+        if is_cls and vocab is None: vocab = default_vocab(y)
+        if vocab is not None and not isinstance(vocab, CategoryMap): vocab = CategoryMap(list(vocab), sort=False)  # what fastai's interpretation reads
         if loss_func is None and is_cls: loss_func = CrossEntropyLossFlat()
         store_attr('x,y,vocab,loss_func')
 
     def __len__(self): return len(self.x)
-    def __getitem__(self, i): return self.x[i], self.y[i]
+    def __getitem__(self, i): return (self.x[i],) if self.y is None else (self.x[i], self.y[i])
+    @property
+    def items(self):
+        "The items as `(x, y)` pairs (`(x,)` when unlabelled): what fastai's `Interpretation` reads as `dl.items`"
+        return [self[i] for i in range(len(self))]
     @property
     def device(self): return self.x.device
     @property
-    def c(self): return len(self.vocab) if not self.y.is_floating_point() else (self.y.shape[1] if self.y.ndim == 2 else 1)
+    def c(self):
+        "Number of classes (or of float targets)"
+        if self.y is None or not self.y.is_floating_point(): return len(self.vocab) if self.vocab is not None else None
+        return self.y.shape[1] if self.y.ndim == 2 else 1
     def to(self, device):
         "Move the tensors to `device` (in place)"
-        self.x, self.y = self.x.to(device), self.y.to(device)
+        self.x = self.x.to(device)
+        if self.y is not None: self.y = self.y.to(device)
         return self
-    def __repr__(self): return f"TensorDS(x={tuple(self.x.shape)} {self.x.dtype}, y={tuple(self.y.shape)} {self.y.dtype}, device={self.device})"
-
-# %% ../nbs/04_data.ipynb #baaa0eec
-class TensorDL:
-    "A device-resident `DataLoader`: each batch is one gather from a permutation drawn on the device"
-    n_inp = 1
-    def __init__(self, ds:TensorDS, # the tensors (moved to `device`)
-                 bs:int=256, # batch size
-                 shuffle:bool=False, # draw a new permutation every epoch
-                 drop_last:bool=False, # skip the last partial batch
-                 device=None, # defaults to the dataset's device
-                 flatten:bool=False, # `(B,C*H*W)` batches for linear models / MLPs instead of `(B,C,H,W)`
-                 batch_tfms=None, # transforms (fastai `Transform`s or plain callables) on the float `(B,C,H,W)` batch
-                 normalize:bool=True, # subtract `mean`, divide by `std` after `batch_tfms`
-                 mean:float=MNIST_MEAN, # on the [0,1] scale
-                 std:float=MNIST_STD,
-                 split_idx:int|None=None, # 0 = training (random transforms on), 1 = validation
-                 seed:int|None=None, # seed of this loader's own generator; `None` uses torch's global RNG
-                ):
-        if not isinstance(ds, TensorDS): raise TypeError(f"TensorDL: `ds` must be a TensorDS, got {type(ds).__name__}")
-        if int(bs) < 1: raise ValueError(f"TensorDL: `bs` must be >= 1, got {bs}")
-        self.batch_tfms = list(batch_tfms) if isinstance(batch_tfms, (list, tuple)) else ([] if batch_tfms is None else [batch_tfms])
-        store_attr('ds,shuffle,drop_last,flatten,normalize,mean,std,split_idx,seed')
-        self.bs, self.last_idx = int(bs), None
-        self._pipe = Pipeline(self.batch_tfms, split_idx=split_idx) if self.batch_tfms else None
-        self._direct = self._pipe is not None and all(type(t) is DigitAugment for t in self._pipe.fs)  # no Pipeline needed
-        self.to(ds.device if device is None else device)
-
-    dataset = property(lambda self: self.ds)
-    n = property(lambda self: len(self.ds))
-    vocab = property(lambda self: self.ds.vocab)
-    c = property(lambda self: self.ds.c)
-    device = property(lambda self: self.ds.device)
-
-    def __len__(self): return self.n // self.bs if self.drop_last else math.ceil(self.n / self.bs)
-
-    def to(self, device):
-        "Move the data (shared with every loader made by `new`) to `device`; reseeds the loader's generator"
-        self.ds.to(device)
-        self._gen = None if self.seed is None else torch.Generator(device=self.ds.device).manual_seed(self.seed)
-        return self
-    def cpu(self): return self.to('cpu')
-    def cuda(self): return self.to(default_device())
-
+    def new_empty(self):
+        "An empty dataset like this one (same vocab, shapes and `loss_func`): what fastai's `export` keeps of the data"
+        return TensorDS(self.x[:0], None if self.y is None else self.y[:0], self.vocab, self.loss_func)
+    @contextmanager
+    def set_split_idx(self, i:int): # 0: the training transforms (augmentation) on, 1: off
+        "Context manager: the loaders over this dataset apply split `i`'s transforms (fastai's `Datasets.set_split_idx`)"
+        old, self.split_idx = self.split_idx, i
+        try: yield self
+        finally: self.split_idx = old
     def __repr__(self):
-        return f"TensorDL(n={self.n}, bs={self.bs}, shuffle={self.shuffle}, drop_last={self.drop_last}, device={self.device})"
+        y = 'None' if self.y is None else f"{tuple(self.y.shape)} {self.y.dtype}"
+        return f"TensorDS(x={tuple(self.x.shape)} {self.x.dtype}, y={y}, device={self.device})"
 
-# %% ../nbs/04_data.ipynb #4bf2d1a0
+# %% ../nbs/04_data.ipynb #7246e475
 class _one_thread:
     "Run a block with one torch intra-op thread when `on`; nested or concurrent blocks restore the setting once, at the last exit"
     _lock,_depth,_n = threading.Lock(),0,None
@@ -354,78 +340,177 @@ class _one_thread:
             _one_thread._depth -= 1
             if _one_thread._depth == 0 and _one_thread._n > 1: torch.set_num_threads(_one_thread._n)
 
-@patch
-def _batch(self:TensorDL, idx:torch.Tensor) -> tuple:
-    "The batch `(xb, yb)` of the dataset items `idx`"
-    cpu, fuse = self.device.type == 'cpu', self.normalize and self._pipe is None  # fuse: scale and shift in two ops
-    with _one_thread(cpu):
-        x = self.ds.x.index_select(0, idx)  # the one gather (index_select copies whole rows: ~20x faster than x[idx] on CPU)
-        scale = (1/255 if x.dtype == torch.uint8 else 1.) / (self.std if fuse else 1.)
-        xb = x.mul(scale) if x.dtype == torch.uint8 else x.float().mul_(scale)  # float32; `x` is our copy: in-place is safe
-        if xb.ndim == 3: xb = xb.unsqueeze(1)
-        yb = self.ds.y.index_select(0, idx)
-    if self._direct:  # `DigitAugment` takes plain tensors: skipping the Pipeline and `TensorImage` saves ~0.2 ms a batch on a CPU
-        for t in self._pipe.fs: xb = t(xb, split_idx=self.split_idx)
-    elif self._pipe is not None: xb = self._pipe(TensorImageBW(xb)).as_subclass(torch.Tensor)  # with torch's threads
-    with _one_thread(cpu):
-        if self.normalize: xb = xb.sub_(self.mean/self.std) if fuse else xb.sub_(self.mean).div_(self.std)
-    if self.flatten: xb = xb.reshape(len(xb), -1)
-    return xb, yb
 
-@patch
-def __iter__(self:TensorDL):
-    "One epoch of batches; `last_idx` is the dataset indices of the batch just yielded"
-    n, bs, dev = self.n, self.bs, self.device
-    idxs = torch.randperm(n, device=dev, generator=self._gen) if self.shuffle else torch.arange(n, device=dev)
-    for i in range(len(self)):
-        self.last_idx = idxs[i*bs:(i+1)*bs]
-        yield self._batch(self.last_idx)
-
-# %% ../nbs/04_data.ipynb #0e9a9935
+# %% ../nbs/04_data.ipynb #8c1856cc
 _DL_ARGS = ('bs', 'shuffle', 'drop_last', 'flatten', 'batch_tfms', 'normalize', 'mean', 'std', 'split_idx', 'seed')
+_IGNORED = frozenset('num_workers pin_memory timeout persistent_workers worker_init_fn prefetch_factor shuffled '
+                     'process'.split())   # fastai's loader arguments that mean nothing here (no workers, no items)
 
-@patch
-def new(self:TensorDL, ds:TensorDS|None=None, **kwargs) -> TensorDL:
-    "A `TensorDL` over `ds` (default: the same tensors) with this one's settings, updated by `kwargs`"
-    unknown = set(kwargs) - set(_DL_ARGS) - {'device'}
-    if unknown: raise TypeError(f"TensorDL.new: unknown arguments {sorted(unknown)}; accepted: {list(_DL_ARGS)}, device")
-    kw = {k: getattr(self, k) for k in _DL_ARGS} | kwargs
-    return TensorDL(self.ds if ds is None else ds, **kw)
+class TensorDL:
+    "A device-resident `DataLoader`: each batch is one gather from a permutation drawn on the device"
+    n_inp = 1
+    def __init__(self, ds:TensorDS, # the tensors (moved to `device`)
+                 bs:int=256, # batch size
+                 shuffle:bool=False, # draw a new permutation every epoch
+                 drop_last:bool=False, # skip the last partial batch
+                 device=None, # defaults to the dataset's device
+                 flatten:bool=False, # `(B,C*H*W)` batches for linear models / MLPs instead of `(B,C,H,W)`
+                 batch_tfms=None, # transforms (fastai `Transform`s or plain callables) on the float `(B,C,H,W)` batch
+                 normalize:bool=True, # subtract `mean`, divide by `std` after `batch_tfms`
+                 mean:float=MNIST_MEAN, # on the [0,1] scale
+                 std:float=MNIST_STD,
+                 split_idx:int|None=None, # 0 = training (random transforms on), 1 = validation
+                 seed:int|None=None, # seed of this loader's own generator; `None` uses torch's global RNG
+                ):
+        check(isinstance(ds, TensorDS), f"TensorDL: `ds` must be a TensorDS, got {type(ds).__name__}", TypeError)
+        self.bs, self.last_idx = check_num('`bs`', bs, lo=1, integer=True, prefix='TensorDL: '), None
+        self.batch_tfms = list(batch_tfms) if isinstance(batch_tfms, (list, tuple)) else ([] if batch_tfms is None else [batch_tfms])
+        store_attr('ds,shuffle,drop_last,flatten,normalize,mean,std,split_idx,seed')
+        self._pipe = Pipeline(self.batch_tfms, split_idx=split_idx) if self.batch_tfms else None
+        self._direct = self._pipe is not None and all(type(t) is DigitAugment for t in self._pipe.fs)  # no Pipeline needed
+        self.to(ds.device if device is None else device)
 
-@patch
-def one_batch(self:TensorDL) -> tuple:
-    "The first batch of a new epoch"
-    if len(self) == 0: raise ValueError(f"{self}: no full batch (n={self.n}, bs={self.bs}, drop_last={self.drop_last})")
-    return next(iter(self))
+    dataset = property(lambda self: self.ds)
+    n = property(lambda self: len(self.ds))
+    vocab = property(lambda self: self.ds.vocab)
+    c = property(lambda self: self.ds.c)
+    device = property(lambda self: self.ds.device)
+    items = property(lambda self: self.ds.items, doc="The dataset's items, as fastai's `Interpretation` reads them")
+    @property
+    def generator(self):
+        "This loader's own random generator (from `seed`), or `None` when it draws from torch's global RNG"
+        return self._gen
+    def __len__(self): return self.n // self.bs if self.drop_last else math.ceil(self.n / self.bs)
+    def __repr__(self):
+        return f"TensorDL(n={self.n}, bs={self.bs}, shuffle={self.shuffle}, drop_last={self.drop_last}, device={self.device})"
 
-# %% ../nbs/04_data.ipynb #135ad158
-@patch
-def decode(self:TensorDL, xb:torch.Tensor) -> torch.Tensor:
-    "Images of the batch `xb` on the CPU, in [0,1] when the loader normalized them, shaped like the dataset's items"
-    xb = xb.detach().float().cpu()
-    if self.normalize: xb = xb*self.std + self.mean
-    return xb.reshape(len(xb), *self.ds.x.shape[1:])
+    def to(self, device):
+        "Move the data (shared with every loader made by `new`) to `device`; reseeds the loader's generator"
+        self.ds.to(device)
+        self._gen = None if self.seed is None else torch.Generator(device=self.ds.device).manual_seed(self.seed)
+        return self
+    def cpu(self): return self.to('cpu')
+    def cuda(self): return self.to(default_device())
 
-@patch
-def show_batch(self:TensorDL, b:tuple|None=None, # a batch `(xb, yb)`; defaults to `one_batch()`
-               max_n:int=9, # number of digits to show
-               ncols:int=9, # digits per row
-               figsize:tuple|None=None, # defaults to one inch per digit
-               **kwargs): # passed to `plt.subplots`
-    "Show up to `max_n` digits of a batch with their labels"
-    xb, yb = self.one_batch() if b is None else b
-    imgs, yb = self.decode(xb)[:max_n], yb[:max_n].cpu()
-    if imgs.ndim == 2: raise ValueError("show_batch: the items are flat vectors, not images")
-    if imgs.ndim == 4: imgs = imgs[:, 0] if imgs.shape[1] == 1 else imgs.permute(0, 2, 3, 1)
-    n = len(imgs); ncols = min(ncols, n); nrows = math.ceil(n / ncols)
-    fig, axs = plt.subplots(nrows, ncols, figsize=figsize or (ncols, nrows*1.1), squeeze=False, **kwargs)
-    for ax in axs.flat: ax.set_axis_off()
-    for ax, im, y in zip(axs.flat, imgs, yb):
-        lbl = self.vocab[int(y.reshape(-1)[0])] if self.vocab is not None else f'{float(y.reshape(-1)[0]):g}'
-        ax.imshow(im, cmap='Greys'); ax.set_title(lbl, fontsize=9)
-    fig.tight_layout()
+    def __iter__(self):
+        "One epoch of batches; `last_idx` is the dataset indices of the batch just yielded"
+        n, bs, dev = self.n, self.bs, self.device
+        idxs = torch.randperm(n, device=dev, generator=self._gen) if self.shuffle else torch.arange(n, device=dev)
+        for i in range(len(self)):
+            self.last_idx = idxs[i*bs:(i+1)*bs]
+            yield self.batch(self.last_idx)
+    def batch(self, idxs:torch.Tensor) -> tuple:
+        "The batch `(xb, yb)` (or `(xb,)` for unlabelled items) of the dataset items `idxs`"
+        cpu, fuse = self.device.type == 'cpu', self.normalize and self._pipe is None  # fuse: scale and shift in two ops
+        split = self.split_idx if self.ds.split_idx is None else self.ds.split_idx
+        with _one_thread(cpu):
+            x = self.ds.x.index_select(0, idxs)  # the one gather (index_select copies whole rows: ~20x faster than x[idx] on CPU)
+            scale = (1/255 if x.dtype == torch.uint8 else 1.) / (self.std if fuse else 1.)
+            xb = x.mul(scale) if x.dtype == torch.uint8 else x.float().mul_(scale)  # float32; `x` is our copy: in-place is safe
+            if xb.ndim == 3: xb = xb.unsqueeze(1)
+        if self._direct:  # `DigitAugment` takes plain tensors: skipping the Pipeline and `TensorImage` saves ~0.2 ms a batch on a CPU
+            for t in self._pipe.fs: xb = t(xb, split_idx=split)
+        elif self._pipe is not None:
+            self._pipe.split_idx = split
+            xb = self._pipe(TensorImageBW(xb)).as_subclass(torch.Tensor)  # with torch's threads
+        with _one_thread(cpu):
+            if self.normalize: xb = xb.sub_(self.mean/self.std) if fuse else xb.sub_(self.mean).div_(self.std)
+            if self.flatten: xb = xb.reshape(len(xb), -1)
+            return (xb,) if self.ds.y is None else (xb, self.ds.y.index_select(0, idxs))
 
-# %% ../nbs/04_data.ipynb #7c054ce7
+    def new(self, ds:TensorDS|None=None, **kwargs) -> TensorDL:
+        "A `TensorDL` over `ds` (default: the same tensors) with this one's settings, updated by `kwargs` (fastai's `new`)"
+        kwargs = {k: v for k,v in kwargs.items() if k not in _IGNORED}
+        if 'after_batch' in kwargs: kwargs['batch_tfms'] = kwargs.pop('after_batch')   # fastai's name, e.g. in `tta`
+        unknown = set(kwargs) - set(_DL_ARGS) - {'device'}
+        check(not unknown, f"TensorDL.new: unknown arguments {sorted(unknown)}; accepted: {list(_DL_ARGS)}, device "
+              f"(fastai's {sorted(_IGNORED)} are ignored; item transforms cannot apply to tensors: use batch_tfms)", TypeError)
+        kw = {k: getattr(self, k) for k in _DL_ARGS} | kwargs
+        return TensorDL(self.ds if ds is None else ds, **kw)
+    def one_batch(self) -> tuple:
+        "The first batch of a new epoch"
+        check(len(self) > 0, f"{self}: no full batch (n={self.n}, bs={self.bs}, drop_last={self.drop_last})")
+        return next(iter(self))
+
+    def decode(self, xb:torch.Tensor) -> torch.Tensor:
+        "Images of the batch `xb` on the CPU, in [0,1] when the loader normalized them, shaped like the dataset's items"
+        xb = xb.detach().float().cpu()
+        if self.normalize: xb = xb*self.std + self.mean
+        return xb.reshape(len(xb), *self.ds.x.shape[1:])
+    def labels(self, y:torch.Tensor) -> list:
+        "Targets or decoded predictions as names: `vocab[i]` (a 0/1 float target indexes it too), else the number"
+        y = y.detach().cpu().reshape(len(y), -1)[:, 0]
+        if self.vocab is None: return [f'{float(v):g}' for v in y]
+        return [self.vocab[int(round(float(v)))] for v in y]
+    def decode_batch(self, b:tuple, # a batch: inputs, then targets or decoded predictions
+                     max_n:int=9, # at most this many items
+                     full:bool=True) -> list: # (fastai's argument; everything is decoded)
+        "Items of `b` as fastai's `decode_batch` gives them: `(image, label, ...)` tuples with the loader's preprocessing undone"
+        xs = [TensorImageBW(x) for x in self.decode(b[0][:max_n])]
+        return list(zip(xs, *[self.labels(t[:max_n]) for t in b[1:]]))
+    def _pre_show_batch(self, b, max_n=9):
+        "What fastai's `Interpretation.plot_top_losses` asks of a loader: decoded inputs, targets and items"
+        import fastai.vision.learner   # where fastai's `plot_top_losses` for images is registered
+        x = TensorImageBW(self.decode(b[0][:max_n]))
+        return x, TensorCategory(b[1][:max_n].cpu()), L(self.decode_batch(b, max_n))
+    def _images(self, xb, max_n):
+        imgs = self.decode(xb)[:max_n]
+        check(imgs.ndim != 2, "show_batch: the items are flat vectors, not images")
+        return imgs[:, 0] if imgs.ndim == 4 and imgs.shape[1] == 1 else imgs.permute(0, 2, 3, 1) if imgs.ndim == 4 else imgs
+    def _grid(self, n, ncols, figsize, **kwargs):
+        ncols = min(ncols, n)
+        nrows = math.ceil(n / ncols)
+        fig, axs = plt.subplots(nrows, ncols, figsize=figsize or (ncols, nrows*1.1), squeeze=False, **kwargs)
+        for ax in axs.flat: ax.set_axis_off()
+        return fig, axs.flat
+    def show_batch(self, b:tuple|None=None, # a batch `(xb, yb)`; defaults to `one_batch()`
+                   max_n:int=9, # number of digits to show
+                   ncols:int=9, # digits per row
+                   figsize:tuple|None=None, # defaults to one inch per digit
+                   **kwargs): # passed to `plt.subplots`
+        "Show up to `max_n` digits of a batch with their labels"
+        xb, yb = (self.one_batch() if b is None else b)[:2]
+        imgs = self._images(xb, max_n)
+        fig, axs = self._grid(len(imgs), ncols, figsize, **kwargs)
+        for ax, im, lbl in zip(axs, imgs, self.labels(yb[:max_n])):
+            ax.imshow(im, cmap='Greys')
+            ax.set_title(lbl, fontsize=9)
+        fig.tight_layout()
+    def show_results(self, b:tuple, # a batch `(xb, yb)`
+                     out, # the decoded predictions for it (a tensor, or a tuple of one)
+                     max_n:int=9, ncols:int=9, figsize:tuple|None=None, **kwargs):
+        "Show up to `max_n` digits with 'prediction/target' above each, green when right, red when wrong (fastai's `show_results`)"
+        out = out[0] if isinstance(out, (tuple, list)) else out
+        imgs = self._images(b[0], max_n)
+        fig, axs = self._grid(len(imgs), ncols, figsize, **kwargs)
+        for ax, im, p, t in zip(axs, imgs, self.labels(out[:max_n]), self.labels(b[1][:max_n])):
+            ax.imshow(im, cmap='Greys')
+            ax.set_title(f'{p}/{t}', fontsize=9, color='green' if p == t else 'red')
+        fig.tight_layout()
+
+# %% ../nbs/04_data.ipynb #ef86a555
+def _digit(o, shape) -> torch.Tensor:
+    "One digit as a CPU tensor of `shape`: uint8, or float in [0,1]"
+    if isinstance(o, (str, Path)): o = Image.open(o)
+    if isinstance(o, Image.Image): o = np.asarray(o.convert('L'))
+    t = (o if isinstance(o, torch.Tensor) else torch.as_tensor(np.asarray(o))).detach().cpu()
+    check(t.numel() == math.prod(shape), f"test_dl: an item of shape {tuple(t.shape)}, but the loaders' digits are "
+          f"{tuple(shape)}: resize it first (`lesson4 predict` prepares drawings the way MNIST did)")
+    if t.is_floating_point():
+        check(0 <= float(t.min()) and float(t.max()) <= 1.001, "test_dl: float digits must be in [0,1]: divide 0-255 values "
+              "by 255, or pass uint8")
+    else: check(t.dtype == torch.uint8, f"test_dl: digits must be uint8 or float in [0,1], got {t.dtype}", TypeError)
+    return t.reshape(shape)
+
+def _stack_digits(items, shape) -> torch.Tensor:
+    "`items` (a batch tensor/array, or a list of digits of any kind) as one `(N,*shape)` tensor: uint8 if all are"
+    if isinstance(items, (torch.Tensor, np.ndarray)) and tuple(items.shape[1:]) != tuple(shape) and items.ndim == len(shape):
+        items = [items]   # one digit, not a batch
+    ts = [_digit(o, shape) for o in items]
+    if all(t.dtype == torch.uint8 for t in ts): return torch.stack(ts)
+    return torch.stack([t.float()/255 if t.dtype == torch.uint8 else t.float() for t in ts])
+
+# %% ../nbs/04_data.ipynb #741cb78a
 class TensorDataLoaders(DataLoaders):
     "Train and valid `TensorDL`s over tensors that live on the device"
     @classmethod
@@ -454,8 +539,7 @@ class TensorDataLoaders(DataLoaders):
             if normalize and x.is_floating_point() and (hi := float(x.max())) > 1.001:   # `mean`/`std` are on the [0,1] scale
                 raise ValueError(f"from_tensors: float images must be in [0,1] to be normalized, but x_{nm} goes up to {hi:g}: "
                                  "divide 0-255 values by 255, pass them as uint8, or pass normalize=False")
-        if vocab is None and not y_train.is_floating_point():
-            vocab = [str(i) for i in range(max(int(max(y_train.max(), y_valid.max())) + 1, 10))]
+        if vocab is None and not y_train.is_floating_point(): vocab = default_vocab(y_train, y_valid)
         kw = dict(device=device, flatten=flatten, batch_tfms=batch_tfms, normalize=normalize, mean=mean, std=std)
         train = TensorDL(TensorDS(x_train, y_train, vocab, loss_func), bs=bs, shuffle=shuffle, drop_last=drop_last,
                          split_idx=0, seed=seed, **kw)
@@ -472,6 +556,19 @@ class TensorDataLoaders(DataLoaders):
         "`TensorDataLoaders` of the digits from `source`"
         d = get_mnist(source)
         return cls.from_tensors(d.x_train, d.y_train, d.x_valid, d.y_valid, vocab=d.vocab, **kwargs)
+    def test_dl(self, test_items, # digits: a tensor or array `(N,H,W)`, or a list of tensors, arrays, PIL images or image paths
+                rm_type_tfms=None, # (fastai's argument; nothing to remove here)
+                with_labels:bool=False, # the items are `(digit, label)` pairs
+                **kwargs): # passed to `TensorDL.new` (fastai's `num_workers` and such are ignored)
+        "A loader over new digits with the validation set's preprocessing: fastai's `test_dl`, which `predict` uses"
+        like = self.valid_ds.x
+        items = list(test_items) if not isinstance(test_items, (torch.Tensor, np.ndarray)) else test_items
+        check(len(items) > 0, "test_dl: no items")
+        xs, ys = (list(zip(*items)) if with_labels else (items, None))
+        x = _stack_digits(xs, like.shape[1:])
+        y = None if ys is None else torch.as_tensor([self.vocab.o2i[v] if isinstance(v, str) else int(v) for v in ys])
+        ds = TensorDS(x, y, self.valid_ds.vocab, self.valid_ds.loss_func).to(self.device)
+        return self.valid.new(ds, shuffle=False, drop_last=False, **kwargs)
 
 # %% ../nbs/04_data.ipynb #2f3bc556
 def threes_sevens_dls(source='sample', # anything `get_mnist` accepts, with 3s and 7s in its `vocab`
