@@ -12,7 +12,8 @@ import warnings
 import torch
 from fastcore.basics import patch, store_attr
 from fastai.torch_core import get_model
-from .learner import Learner, Callback
+from .callback import Callback, defines
+from .learner import Learner
 
 # %% ../nbs/10_capture.ipynb #22a1913a
 def _shape(args): return tuple(tuple(a.shape) if isinstance(a, torch.Tensor) else type(a) for a in args)
@@ -24,7 +25,8 @@ class CompileStep(Callback):
     def __init__(self, mode:str|None=None, # `torch.compile` mode; `None`: 'reduce-overhead' (CUDA graphs) on a GPU, the default on CPU
                  backend='inductor', # `torch.compile` backend (`'aot_eager'` traces without generating code)
                  **kwargs): # more `torch.compile` arguments (`fullgraph`, `options`; `dynamic=True` compiles every shape)
-        store_attr('mode,backend,kwargs'); self._m = None
+        store_attr('mode,backend,kwargs')
+        self._m = None
 
     def before_fit(self):
         m = get_model(self.learn.model)   # the module itself, under DDP too (so DDP's gradient sync stays outside)
@@ -53,8 +55,10 @@ class CompileStep(Callback):
                 out = self._eager(*args)    # a bug in the model raises here, as it would without compiling
                 self.failed = _brief(e)
                 warnings.warn(f"CompileStep: torch.compile failed, training eagerly ({self.failed})")
-                self.n_eager += 1; return out
-            self.n_compiled += 1; return out
+                self.n_eager += 1
+                return out
+            self.n_compiled += 1
+            return out
         self.n_eager += 1
         return self._eager(*args, **kwargs)
 
@@ -121,9 +125,14 @@ class CudaGraphStep(Callback):
         if self._check:   # once an epoch: what this fit does must suit a replay, and a kept graph must still fit the model
             self._check,why = False,self._why_not()
             if why is not None:
-                self.reset(); self.failed = why; warnings.warn(f"CudaGraphStep: {why}: training eagerly"); return
+                self.reset()
+                self.failed = why
+                warnings.warn(f"CudaGraphStep: {why}: training eagerly")
+                return
             if self.graph is not None and self._signature() != self._sig:
-                self.reset(); warnings.warn("CudaGraphStep: the model, its trainable parameters or the loss changed since the capture: capturing again")
+                self.reset()
+                warnings.warn("CudaGraphStep: the model, its trainable parameters or the loss changed since the capture: "
+                              "capturing again")
         sh = _shape(l.xb + l.yb)
         if self.shape is None: self.shape = sh
         if sh != self.shape: return
@@ -131,87 +140,80 @@ class CudaGraphStep(Callback):
         if self.graph is None and self.n_seen > self.warmup: self._capture()
         self._replay = self.graph is not None
 
-# %% ../nbs/10_capture.ipynb #ce4ef9b9
-@patch
-def _why_not(self:CudaGraphStep):
-    "Why this fit's step can't be captured, or `None`"
-    l = self.learn
-    if get_model(l.model) is not l.model: return f"the model is wrapped in {type(l.model).__name__}"
-    if not any(p.requires_grad for p in l.model.parameters()): return "the model has no trainable parameters"
-    for cb in l.cbs:
-        if type(cb).__name__ in _not_with: return f"{type(cb).__name__} changes the loss or the gradients around the backward"
-        bb = 'before_backward' in cb.__dict__ or getattr(type(cb), 'before_backward', None) is not None
-        if cb is not self and bb and not getattr(type(cb), 'graph_safe', False): return f"{type(cb).__name__} defines before_backward"
-    hooked = [n for n,mod in l.model.named_modules() if mod._forward_hooks or mod._forward_pre_hooks or mod._backward_hooks]
-    if hooked: return f"layers {hooked[:3]} have hooks, which a replay would not call"
+    def _why_not(self):
+        "Why this fit's step can't be captured, or `None`"
+        l = self.learn
+        if get_model(l.model) is not l.model: return f"the model is wrapped in {type(l.model).__name__}"
+        if not any(p.requires_grad for p in l.model.parameters()): return "the model has no trainable parameters"
+        for cb in l.cbs:
+            if type(cb).__name__ in _not_with: return f"{type(cb).__name__} changes the loss or the gradients around the backward"
+            if cb is not self and defines(cb, 'before_backward') and not getattr(type(cb), 'graph_safe', False):
+                return f"{type(cb).__name__} defines before_backward"
+        hooked = [n for n,mod in l.model.named_modules() if mod._forward_hooks or mod._forward_pre_hooks or mod._backward_hooks]
+        if hooked: return f"layers {hooked[:3]} have hooks, which a replay would not call"
 
-@patch
-def _capture(self:CudaGraphStep):
-    "Record forward + loss + backward on static copies of this batch (PyTorch's whole-network capture recipe)"
-    l, m = self.learn, self.learn.model
-    l.pred = l.loss_grad = None      # free the last batch's autograd graph: its gradient accumulators belong to another stream
-    self._xs,self._ys = [x.clone() for x in l.xb],[y.clone() for y in l.yb]
-    self._ps = [p for p in m.parameters() if p.requires_grad]
-    bufs = [b.clone() for b in m.buffers()]        # BatchNorm statistics: the warm-up passes must not count
-    def step():
-        out = m(*self._xs); loss = l.loss_func(out, *self._ys); loss.backward()
-        return out, loss
-    stream = torch.cuda.current_stream() if self._ps[0].is_cuda else None
-    try:
-        self._warm(step)
-        for p in self._ps: p.grad = None           # backward allocates the gradients inside the graph's memory pool
-        self.graph,(self._g_out,self._g_loss) = self._record(step)
-        self._grads,self._sig = [p.grad for p in self._ps],self._signature()
-    except Exception as e:
-        if stream is not None: torch.cuda.set_stream(stream)   # a failed capture can leave its side stream current
-        self.reset(); self.failed = _brief(e)
-        warnings.warn(f"CudaGraphStep: capturing the step failed, training eagerly ({self.failed})")
-        for p in self._ps: p.grad = None
-    with torch.no_grad():
-        for b,v in zip(m.buffers(), bufs): b.copy_(v)
-
-@patch
-def _warm(self:CudaGraphStep, step):
-    "Run `step` twice on a side stream, as PyTorch's docs ask before a capture"
-    s = torch.cuda.Stream(); s.wait_stream(torch.cuda.current_stream())
-    with torch.cuda.stream(s):
-        for _ in range(2):
+    def _capture(self):
+        "Record forward + loss + backward on static copies of this batch (PyTorch's whole-network capture recipe)"
+        l, m = self.learn, self.learn.model
+        l.pred = l.loss_grad = None      # free the last batch's autograd graph: its gradient accumulators belong to another stream
+        self._xs,self._ys = [x.clone() for x in l.xb],[y.clone() for y in l.yb]
+        self._ps = [p for p in m.parameters() if p.requires_grad]
+        bufs = [b.clone() for b in m.buffers()]        # BatchNorm statistics: the warm-up passes must not count
+        def step():
+            out = m(*self._xs); loss = l.loss_func(out, *self._ys); loss.backward()
+            return out, loss
+        stream = torch.cuda.current_stream() if self._ps[0].is_cuda else None
+        try:
+            self._warm(step)
+            for p in self._ps: p.grad = None           # backward allocates the gradients inside the graph's memory pool
+            self.graph,(self._g_out,self._g_loss) = self._record(step)
+            self._grads,self._sig = [p.grad for p in self._ps],self._signature()
+        except Exception as e:
+            if stream is not None: torch.cuda.set_stream(stream)   # a failed capture can leave its side stream current
+            self.reset()
+            self.failed = _brief(e)
+            warnings.warn(f"CudaGraphStep: capturing the step failed, training eagerly ({self.failed})")
             for p in self._ps: p.grad = None
-            step()
-    torch.cuda.current_stream().wait_stream(s)
+        with torch.no_grad():
+            for b,v in zip(m.buffers(), bufs): b.copy_(v)
 
-@patch
-def _record(self:CudaGraphStep, step):
-    "Capture `step` in a `torch.cuda.CUDAGraph`: nothing runs now, `replay` runs it"
-    g = torch.cuda.CUDAGraph()
-    with torch.cuda.graph(g): out = step()
-    return g, out
+    def _warm(self, step):
+        "Run `step` twice on a side stream, as PyTorch's docs ask before a capture"
+        s = torch.cuda.Stream()
+        s.wait_stream(torch.cuda.current_stream())
+        with torch.cuda.stream(s):
+            for _ in range(2):
+                for p in self._ps: p.grad = None
+                step()
+        torch.cuda.current_stream().wait_stream(s)
 
-# %% ../nbs/10_capture.ipynb #f1e25ba4
-@patch
-def _pred(self:CudaGraphStep):
-    l = self.learn
-    if not self._replay: return l._pred()
-    for s,t in zip(self._xs + self._ys, l.xb + l.yb): s.copy_(t, non_blocking=True)
-    self.graph.replay()
-    for p,g in zip(self._ps, self._grads): p.grad = g
-    l.pred,l.loss_grad = self._g_out,self._g_loss
-    l.loss = self._g_loss.detach().clone()
-    self.n_replayed += 1
+    def _record(self, step):
+        "Capture `step` in a `torch.cuda.CUDAGraph`: nothing runs now, `replay` runs it"
+        g = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(g): out = step()
+        return g, out
 
-@patch
-def _loss(self:CudaGraphStep):
-    if not self._replay: self.learn._loss()
-@patch
-def _backward(self:CudaGraphStep):
-    if not self._replay: self.learn._backward()
+    # -- The step pieces: the Learner's own, except on a replayed batch
+    def do_pred(self):
+        l = self.learn
+        if not self._replay: return l.do_pred()
+        for s,t in zip(self._xs + self._ys, l.xb + l.yb): s.copy_(t, non_blocking=True)
+        self.graph.replay()
+        for p,g in zip(self._ps, self._grads): p.grad = g
+        l.pred,l.loss_grad = self._g_out,self._g_loss
+        l.loss = self._g_loss.detach().clone()
+        self.n_replayed += 1
 
-@patch
-def after_fit(self:CudaGraphStep):
-    "Give the parameters gradients of their own and drop the `Learner`'s references to the graph's outputs"
-    if self.graph is None: return
-    for p,g in zip(self._ps, self._grads):
-        if p.grad is g: p.grad = g.clone()
-    l = self.learn
-    if getattr(l, 'loss_grad', None) is self._g_loss: l.loss_grad = None
-    if getattr(l, 'pred', None) is self._g_out: l.pred = None
+    def do_loss(self):
+        if not self._replay: self.learn.do_loss()
+    def do_backward(self):
+        if not self._replay: self.learn.do_backward()
+
+    def after_fit(self):
+        "Give the parameters gradients of their own and drop the `Learner`'s references to the graph's outputs"
+        if self.graph is None: return
+        for p,g in zip(self._ps, self._grads):
+            if p.grad is g: p.grad = g.clone()
+        l = self.learn
+        if getattr(l, 'loss_grad', None) is self._g_loss: l.loss_grad = None
+        if getattr(l, 'pred', None) is self._g_out: l.pred = None
