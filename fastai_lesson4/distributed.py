@@ -47,7 +47,7 @@ class ShardedDL:
                 if i % self.world == self.rank: yield b
             return
         dl, dev = self.dl, self.dl.device
-        gen = getattr(dl, '_gen', None)     # the loader's own seeded generator: same draws as one process would make
+        gen = getattr(dl, 'generator', None)     # the loader's own seeded generator: same draws as one process would make
         if gen is None:
             if self._gen is None or self._gen.device != dev: self._gen = torch.Generator(device=dev).manual_seed(self.seed)
             gen = self._gen
@@ -58,7 +58,7 @@ class ShardedDL:
         else: chunks = torch.tensor_split(self._valid_idx(idx), len(self))   # every rank: the same number of batches
         for c in chunks:
             self.last_idx = dl.last_idx = c
-            yield dl._batch(c)
+            yield dl.batch(c)
     def to_detach(self, b, cpu=True, gather=True):
         "Detach `b`; with `gather`, concatenate every rank's part (parts may differ in length by an item)"
         b = to_detach(b, cpu=False, gather=False)
@@ -121,9 +121,9 @@ class DDPCallback(Callback):
     def _reduce(self, mets):
         for m in mets: _reduce_metric(m, self.dev if dist.get_backend() == 'nccl' else 'cpu')
     def after_train(self):
-        if hasattr(self.learn, 'recorder'): self._reduce(self.learn.recorder._train_mets)
+        if hasattr(self.learn, 'recorder'): self._reduce(self.learn.recorder.train_mets)
     def after_validate(self):
-        if hasattr(self.learn, 'recorder'): self._reduce(self.learn.recorder._valid_mets)
+        if hasattr(self.learn, 'recorder'): self._reduce(self.learn.recorder.valid_mets)
     def after_fit(self):
         if isinstance(self.learn.model, DDP): self.learn.model = self.learn.model.module
         self._shards = {}
@@ -144,7 +144,8 @@ def distrib_ctx(self:Learner, backend:str|None=None, # 'nccl' or 'gloo'
                 seed:int=0): # shuffle seed shared by all ranks
     "Train data-parallel inside this context when launched with several processes; a single process is unchanged"
     if num_distrib() <= 1:
-        yield self; return
+        yield self
+        return
     created = not dist.is_initialized()
     dev = init_distributed(backend)
     if dev.type == 'cuda' and getattr(self.dls, 'device', None) != dev and hasattr(self.dls, 'to'): self.dls.to(dev)  # this rank's GPU
