@@ -3,18 +3,24 @@
 # Rule: every public name of the extension modules is re-exported, EXCEPT names that `fastai.vision.all` already
 # provides (`Learner`, `Callback`, `sigmoid`, ...): a star-import of this module never replaces a fastai name.
 # Those stay importable from their own modules, e.g. `from fastai_lesson4.learner import Learner`.
+# Functions that `Learner` and `Recorder` take as methods (`fit_one_cycle`, `summary`, ...) are reached as methods only.
 import importlib as _importlib
 import fastai.vision.all as _fastai_all
 
 _modules = ['core', 'basics', 'callback', 'optim', 'learner', 'schedule', 'conveniences', 'augment', 'data', 'callbacks', 'viz', 'landscape', 'distributed', 'cli', 'capture']
 _fastai_names = set(dir(_fastai_all))
 __all__, shadowed = [], {}
+from fastai_lesson4.learner import Learner as _L, Recorder as _R
+_methods = {id(v) for c in (_L, _R) for v in vars(c).values()}
 for _m in _modules:
     try: _mod = _importlib.import_module(f'fastai_lesson4.{_m}')
     except ModuleNotFoundError as e:
         if e.name != f'fastai_lesson4.{_m}': raise
         continue
     for _n in getattr(_mod, '__all__', []):
-        if _n in _fastai_names: shadowed[_n] = f'fastai_lesson4.{_m}'
-        elif _n not in __all__: globals()[_n] = getattr(_mod, _n); __all__.append(_n)
-del _m, _n, _mod
+        _o = getattr(_mod, _n)
+        if _n in _fastai_names: shadowed.setdefault(_n, f'fastai_lesson4.{_m}')
+        elif _n not in __all__ and id(_o) not in _methods:
+            globals()[_n] = _o
+            __all__.append(_n)
+del _m, _n, _mod, _o
