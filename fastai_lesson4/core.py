@@ -28,7 +28,7 @@ def tmp_name(path, # the file or folder the temporary stands in for
 def _alive(pid:int) -> bool:
     try: os.kill(pid, 0)
     except ProcessLookupError: return False
-    except (PermissionError, OverflowError, ValueError): return True   # someone else's process, or not a pid we can ask about
+    except (PermissionError, OverflowError, ValueError): return True   # another user's process, or not a pid to ask about
     return True
 
 def clean_stale_tmp(folder) -> list: # the paths removed
@@ -55,7 +55,7 @@ def _umask():
 
 def atomic_write(path, # the file to create or replace
                  write, # `write(tmp)` writes the whole content to the path `tmp`
-                 mode:int|None=None, # permissions; default: those of the file it replaces, else what `open` would give (0o666 less the umask)
+                 mode:int|None=None, # permissions; default: the replaced file's, else what `open` gives (0o666 less umask)
                  suffix:str|None=None): # extension of the temporary file; default: `path`'s
     "Call `write` on a temporary file next to `path`, then rename it to `path`; returns `path`"
     path = Path(path)
@@ -104,7 +104,7 @@ def _exchange(a, b) -> bool:
     "Swap the folders `a` and `b` in one step (Linux's `renameat2(RENAME_EXCHANGE)`); `False` where the system can't"
     try: f = ctypes.CDLL(None, use_errno=True).renameat2
     except (AttributeError, OSError): return False
-    if f(-100, os.fsencode(str(a)), -100, os.fsencode(str(b)), 2) == 0: return True   # -100: AT_FDCWD, 2: RENAME_EXCHANGE
+    if f(-100, os.fsencode(str(a)), -100, os.fsencode(str(b)), 2) == 0: return True   # AT_FDCWD, RENAME_EXCHANGE
     err = ctypes.get_errno()
     if err in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP): return False
     raise OSError(err, os.strerror(err), str(b))
@@ -142,7 +142,8 @@ _KINDS = {'lesson4': ("a `lesson4 train` model file (weights with their arch, cl
                      "load it with `learn.load(name)` on a Learner built around the same model"),
           'state_dict': ("a bare model `state_dict` (what `Learner.save(name, with_opt=False)` or "
                          "`torch.save(model.state_dict(), path)` write)",
-                         "load it with `learn.load(name, with_opt=False)` or `model.load_state_dict(torch.load(path))`")}
+                         "load it with `learn.load(name, with_opt=False)` or "
+                         "`model.load_state_dict(torch.load(path))`")}
 
 def weights_kind(state) -> str: # 'lesson4', 'fastai', 'state_dict' or 'other'
     "What a loaded weight file holds: a `lesson4 train` model, a fastai checkpoint, a bare `state_dict`, or something else"
@@ -150,7 +151,8 @@ def weights_kind(state) -> str: # 'lesson4', 'fastai', 'state_dict' or 'other'
     if isinstance(state, dict):
         if {'model', 'meta'} <= set(state) and isinstance(state['meta'], dict): return 'lesson4'
         if set(state) == {'model', 'opt'}: return 'fastai'
-        if state and all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()): return 'state_dict'
+        tensors = all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items())
+        if state and tensors: return 'state_dict'
     return 'other'
 
 def weights_safe_globals() -> list:
@@ -165,7 +167,8 @@ def _check_zip(path:Path):
         with zipfile.ZipFile(path) as z: bad = z.testzip()
     except (zipfile.BadZipFile, OSError, EOFError, zlib.error, ValueError) as e:
         raise ValueError(f"{path} is damaged: its zip structure is broken ({e}); write it again") from None
-    check(bad is None, f"{path} is damaged: the checksum of its member {bad} does not match (changed bytes); write it again")
+    check(bad is None, f"{path} is damaged: the checksum of its member {bad} does not match (changed bytes); "
+                       "write it again")
 
 def load_weights_file(path, # a file written by `torch.save`
                       map_location='cpu'): # passed to `torch.load`
@@ -187,7 +190,8 @@ def load_weights_file(path, # a file written by `torch.save`
             return torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as e:
         if 'weights only' not in str(e).lower(): raise ValueError(f"{path} is not a torch file ({e})") from None
-        raise ValueError(f"{path} holds pickled Python objects (a whole model or Learner, e.g. `learn.export()`), which "
+        raise ValueError(f"{path} holds pickled Python objects (a whole model or Learner, e.g. `learn.export()`), "
+                         "which "
                          "are not loaded because loading them could run code: save the `state_dict` instead") from None
     except Exception as e:
         what = 'a zip archive but not a torch file' if is_zip else 'not a torch file'
