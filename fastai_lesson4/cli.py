@@ -317,7 +317,8 @@ def _read_images(paths, raw:bool=False):
     from fastai_lesson4.data import load_idx, grey8
     ims, names = [], []
     for p in map(Path, paths):
-        check(p.is_file(), f"image file {p} does not exist", CliError)
+        check(p.exists(), f"image file {p} does not exist", CliError)
+        check(p.is_file(), f"image file {p} is a folder: name the image files in it, e.g. {p}/*.png", CliError)
         if p.suffix.lower() in _PHOTO_EXTS:
             try:
                 with Image.open(p) as im:
@@ -495,9 +496,12 @@ def main(argv:list|None=None):
     if argv[:1] in (['--version'], ['-V']):
         print(f"lesson4 (fastai_lesson4) {__version__}")
         return 0
-    if not argv or argv[0] in ('-h', '--help'):
-        print(_usage(), file=sys.stdout if argv else sys.stderr)
-        return 0 if argv else 2
+    if argv[:1] in (['-h'], ['--help']):
+        print(_usage())
+        return 0
+    if not argv:
+        print(f"lesson4: error: give a command: {', '.join(_COMMANDS)} (lesson4 --help)", file=sys.stderr)
+        return 2
     cmd, args = argv[0], {}
     try:
         check(cmd in _COMMANDS, f"unknown command {cmd!r}: choose one of {', '.join(_COMMANDS)} (lesson4 --help)",
