@@ -287,6 +287,11 @@ def _from_folder(path:Path) -> MnistData:
                      "train/+valid/)")
 
 _ARCHIVE_ERRORS = (zipfile.BadZipFile, tarfile.TarError, EOFError, OSError, zlib.error, lzma.LZMAError, ValueError)
+_MAX_UNPACKED = 2**32   # 4 GiB: all of MNIST, as PNG files or IDX files, is under 100 MB
+
+def _check_unpacked_size(path:Path, total:int):
+    check(total <= _MAX_UNPACKED, f"get_mnist: {path} would unpack to {total:,} bytes, more than the {_MAX_UNPACKED:,} "
+          "an MNIST archive needs; refusing it")
 
 def _unpack(path:Path, dest:Path):
     "Unpack the archive `path` into `dest`; a damaged archive, or a member that would land outside `dest`, is refused"
@@ -295,9 +300,12 @@ def _unpack(path:Path, dest:Path):
           f"get_mnist: {path} is a file but not an archive (.tgz, .tar.gz, .tar, .zip)")
     try:
         if name.endswith('.zip'):
-            with zipfile.ZipFile(path) as z: z.extractall(dest)
+            with zipfile.ZipFile(path) as z:
+                _check_unpacked_size(path, sum(i.file_size for i in z.infolist()))
+                z.extractall(dest)
         else:
             with tarfile.open(path) as t:
+                _check_unpacked_size(path, sum(m.size for m in t.getmembers()))   # headers only: nothing is stored
                 if hasattr(tarfile, 'data_filter'): t.extractall(dest, filter='data')
                 else: t.extractall(dest)
     except getattr(tarfile, 'FilterError', ()) as e:
