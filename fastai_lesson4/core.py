@@ -28,7 +28,7 @@ def tmp_name(path, # the file or folder the temporary stands in for
 def _alive(pid:int) -> bool:
     try: os.kill(pid, 0)
     except ProcessLookupError: return False
-    except (PermissionError, OverflowError, ValueError): return True   # another user's process, or not a pid to ask about
+    except (PermissionError, OverflowError, ValueError): return True   # another user's, or no pid to ask about
     return True
 
 def clean_stale_tmp(folder) -> list: # the paths removed
@@ -55,7 +55,7 @@ def _umask():
 
 def atomic_write(path, # the file to create or replace
                  write, # `write(tmp)` writes the whole content to the path `tmp`
-                 mode:int|None=None, # permissions; default: the replaced file's, else what `open` gives (0o666 less umask)
+                 mode:int|None=None, # permissions; default: the replaced file's, else `open`'s (0o666 less umask)
                  suffix:str|None=None): # extension of the temporary file; default: `path`'s
     "Call `write` on a temporary file next to `path`, then rename it to `path`; returns `path`"
     path = Path(path)
