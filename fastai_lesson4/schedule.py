@@ -27,7 +27,10 @@ def _cos(a, b, p): return a + (1 + math.cos(math.pi*(1-p))) * (b-a) / 2
 
 def sched_1cycle(pct_start, start, middle, end):
     "fastai's `combined_cos`: cosine `start`→`middle` over `pct_start`, then `middle`→`end`"
-    return lambda p: _cos(start, middle, p/pct_start) if p < pct_start else _cos(middle, end, (p-pct_start)/(1-pct_start))
+    def f(p):
+        if p < pct_start: return _cos(start, middle, p/pct_start)
+        return _cos(middle, end, (p-pct_start)/(1-pct_start))
+    return f
 
 class HyperScheduler(Callback):
     "Set each hyper-parameter in `scheds` (name → function of `pct_train`) before every training batch"
@@ -55,7 +58,8 @@ def fit_one_cycle(self, # the `Learner`
                   reset_opt=False, # make a new optimizer first
                   start_epoch=0): # resume at this epoch (fastai's `SkipToEpoch`)
     "Fit `self.model` for `n_epoch` using the 1cycle policy (fastai's defaults)"
-    check_num('pct_start', pct_start, 0, 1, what='the fraction of training spent warming up, in [0, 1]', prefix='fit_one_cycle: ')
+    check_num('pct_start', pct_start, 0, 1, what='the fraction of training spent warming up, in [0, 1]',
+              prefix='fit_one_cycle: ')
     if self.opt is None: self.create_opt()
     lr_max = self.lr if lr_max is None else lr_max
     lr_max = np.array(per_group(lr_max, n_groups(self.opt), 'lr_max'))
@@ -63,7 +67,7 @@ def fit_one_cycle(self, # the `Learner`
               'mom': sched_1cycle(pct_start, *(self.moms if moms is None else moms))}
     self.fit(n_epoch, cbs=L(HyperScheduler(scheds)) + L(cbs), reset_opt=reset_opt, wd=wd, start_epoch=start_epoch)
 
-# %% ../nbs/02a_schedule.ipynb #60b1936f
+# %% ../nbs/02a_schedule.ipynb #c4744849
 def fit_flat_cos(self, # the `Learner`
                  n_epoch, # number of epochs
                  lr=None, # the flat lr: a number, one per parameter group, or a `slice`; default `self.lr`
@@ -98,10 +102,13 @@ plot_sched = FastaiRecorder.plot_sched   # fastai's: draws `recorder.hps`
 class LRFinderCallback(Callback):
     "Grow the lr exponentially from `start_lr` to `end_lr` over `num_it` batches, stop on divergence, then restore the weights"
     order,run_valid = 60,False
-    def __init__(self, start_lr=1e-7, end_lr=10, num_it=100, stop_div=True): # `start_lr`/`end_lr`: a number, or one per group
+    def __init__(self, start_lr=1e-7, # the first lr: a number, or one per parameter group
+                 end_lr=10, # the last lr, likewise
+                 num_it=100, # at most this many batches
+                 stop_div=True): # stop when the loss passes 4 times its minimum
         store_attr()
         self.num_it = max(num_it, 6)
-        if is_listy(start_lr): self.start_lr,self.end_lr = np.asarray(start_lr, dtype=float),np.asarray(end_lr, dtype=float)
+        if is_listy(start_lr): self.start_lr,self.end_lr = np.asarray(start_lr, float),np.asarray(end_lr, float)
     def before_fit(self):
         l = self.learn
         self.state = copy.deepcopy(l.model.state_dict()), copy.deepcopy(getattr(l.opt, 'state_dict', dict)())
@@ -131,8 +138,8 @@ def lr_find(self, start_lr=1e-7, end_lr=10, num_it=100, stop_div=True, show_plot
     nan = torch.nonzero(torch.isnan(losses))
     if len(nan): lrs, losses = lrs[:nan.min()], losses[:nan.min()]
     nms = [getattr(f, 'func', f).__name__ for f in L(suggest_funcs)]
-    few = (f"lr_find: {len(lrs)} losses are too few for {', '.join(nms)} (the first num_it//10 batches, the last 5 and any "
-           "after a NaN are dropped): use a larger num_it, or a smaller end_lr if the loss diverged at once")
+    few = (f"lr_find: {len(lrs)} losses are too few for {', '.join(nms)} (the first num_it//10 batches, the last 5 "
+           "and any after a NaN are dropped): use a larger num_it, or a smaller end_lr if the loss diverged at once")
     check(len(lrs) > 0, few)
     try: res = [f(lrs, losses, num_it) for f in L(suggest_funcs)]
     except IndexError: raise ValueError(few) from None   # e.g. `slide` looks 16 points back
@@ -145,7 +152,8 @@ def plot_lr_find(self, skip_end=5, suggestions=None, nms=None):
     lrs, losses = (self.lrs, self.losses) if skip_end == 0 else (self.lrs[:-skip_end], self.losses[:-skip_end])
     fig, ax = plt.subplots(1, 1, figsize=(5, 3))
     ax.plot(lrs, losses)
-    ax.set(ylabel='smooth training loss', xlabel='learning rate (log scale)', xscale='log', title='lr_find: loss against learning rate')
+    ax.set(ylabel='smooth training loss', xlabel='learning rate (log scale)', xscale='log',
+           title='lr_find: loss against learning rate')
     for (val, loss), nm in zip(suggestions or [], nms or []): ax.plot(val, loss, 'o', label=nm)
     if suggestions: ax.legend(loc='best')
     fig.tight_layout()   # keeps the axis labels inside the saved figure
