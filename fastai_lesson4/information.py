@@ -8,7 +8,7 @@ Docs: https://fastai-lesson4.github.io/fastai_lesson4/information.html.md"""
 __all__ = ['ACTIVATIONS', 'as_classes', 'entropy_bits', 'label_entropy', 'bin_codes', 'bin_information', 'kde_information',
            'InformationPlane', 'random_labels', 'with_random_labels']
 
-# %% ../nbs/05a_information.ipynb #9b4d3e16
+# %% ../nbs/05a_information.ipynb #1aa4eac2
 import math, random
 import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
@@ -20,7 +20,7 @@ from .core import check, check_num
 from .callbacks import FitScopedCallback
 from .data import TensorDS, TensorDL, TensorDataLoaders
 
-# %% ../nbs/05a_information.ipynb #9143fb2c
+# %% ../nbs/05a_information.ipynb #91cd6774
 _LN2 = math.log(2)
 
 def as_classes(y) -> torch.Tensor:
@@ -46,13 +46,17 @@ def _pack(codes:torch.Tensor, n_codes:int) -> torch.Tensor:
     c = F.pad(codes, (0, W*per-D)).view(N, W, per)
     return (c << (torch.arange(per, device=codes.device)*bits)).sum(-1)
 
-def _group_counts(keys:torch.Tensor) -> torch.Tensor:
-    "Sizes of the groups of equal rows of `keys` `(N,W)`, padded with zeros to length N"
+def _lex_perm(keys:torch.Tensor, perm:torch.Tensor|None=None) -> torch.Tensor:
+    "Permutation that sorts the rows of `keys` `(N,W)` lexicographically (stable sorts, last word first), after `perm`"
+    perm = torch.arange(len(keys), device=keys.device) if perm is None else perm
+    for w in reversed(range(keys.shape[1])): perm = perm[torch.argsort(keys[perm, w], stable=True)]
+    return perm
+
+def _group_counts(keys:torch.Tensor, perm:torch.Tensor|None=None) -> torch.Tensor:
+    "Sizes of the groups of equal rows of `keys` `(N,W)` (sorted by `perm` if given), padded with zeros to length N"
     n = len(keys)
-    if keys.shape[1] > 64: return torch.unique(keys, dim=0, return_counts=True)[1]
-    perm = torch.arange(n, device=keys.device)
-    for w in reversed(range(keys.shape[1])): perm = perm[torch.argsort(keys[perm, w], stable=True)]  # lexicographic
-    ks = keys[perm]
+    if perm is None and keys.shape[1] > 64: return torch.unique(keys, dim=0, return_counts=True)[1]
+    ks = keys[_lex_perm(keys) if perm is None else perm]
     new = torch.ones(n, dtype=torch.bool, device=keys.device)
     new[1:] = (ks[1:] != ks[:-1]).any(1)
     return torch.zeros(n, device=keys.device).index_add_(0, new.cumsum(0)-1, torch.ones(n, device=keys.device))
@@ -71,32 +75,37 @@ def bin_information(t:torch.Tensor, # activations `(N,...)` of one layer on N pr
     y = as_classes(y).to(t.device)
     check(len(y)==len(t), f"bin_information: {len(t)} activations but {len(y)} labels")
     codes = bin_codes(t, n_bins)
-    keys = _pack(codes, n_bins)
-    h_t,h_y = entropy_bits(_group_counts(keys)), entropy_bits(_group_counts(y[:,None]))
-    h_ty = entropy_bits(_group_counts(torch.cat([y[:,None], keys], 1)))   # the label as one more word
-    return h_t, h_t + h_y - h_ty
+    keys,ky = _pack(codes, n_bins),y[:,None]
+    if keys.shape[1] > 64: h_t,h_ty = (entropy_bits(_group_counts(k)) for k in (keys, torch.cat([ky, keys], 1)))
+    else:
+        perm = _lex_perm(keys)                                      # sorted by T, then (stably) by Y: by (Y, T)
+        h_t = entropy_bits(_group_counts(keys, perm))
+        h_ty = entropy_bits(_group_counts(torch.cat([ky, keys], 1), perm[torch.argsort(y[perm], stable=True)]))
+    return h_t, h_t + entropy_bits(_group_counts(ky)) - h_ty
 
-# %% ../nbs/05a_information.ipynb #b683d312
+# %% ../nbs/05a_information.ipynb #0cc8d7cd
 def kde_information(t:torch.Tensor, # activations `(N,...)` of one layer on N probe inputs
                     y, # their labels: class indices `(N,)` (or what `as_classes` takes)
-                    var:float=0.1): # σ², the variance of the Gaussian noise added to the layer
+                    var:float=0.1, # σ², the variance of the Gaussian noise added to the layer
+                    n_classes:int|None=None): # number of classes; default `y.max()+1` (a host sync on a GPU)
     "KDE upper-bound estimates `(I(X;T), I(T;Y))` in bits (Kolchinsky & Tracey 2017, Saxe et al. 2018), 0-d tensors"
     var = check_num('var', var, lo=0, what='a number > 0', prefix='kde_information: ')
     check(var > 0, f"kde_information: var must be a number > 0, got {var!r}")
-    t = t.detach().flatten(1).double()   # |a|²+|b|²-2a·b of nearby points loses too much in float32
+    t = t.detach().flatten(1)
+    t = t.double() if t.dtype==torch.float64 else t.float()
     y = as_classes(y).to(t.device)
     check(len(y)==len(t), f"kde_information: {len(t)} activations but {len(y)} labels")
-    n,sq = len(t),(t*t).sum(1)
-    d = torch.addmm(sq[None], t, t.T, alpha=-2).add_(sq[:,None]).clamp_min_(0).fill_diagonal_(0)  # |t_i - t_j|²
-    k = d.mul_(-0.5/var).exp_()
-    s = k.sum(1)                                                     # Σ_j k_ij
-    same = y[:,None]==y[None]
-    s_y,n_y = torch.where(same, k, 0).sum(1), same.sum(1)           # Σ_{j: y_j=y_i} k_ij, and N_{y_i}
+    t = t - t.mean(0)                                               # smaller norms: fewer digits lost below
+    n,sq = len(t),(t*t).sum(1).mul_(0.5/var)
+    e = torch.addmm(sq[None], t, t.T, beta=-1, alpha=1/var).sub_(sq[:,None])   # -|t_i - t_j|²/2σ²
+    k = e.clamp_(-80, 0).fill_diagonal_(0).exp_()                  # below e^-80 adds nothing to a sum that is >= 1
+    oh = F.one_hot(y, -1 if n_classes is None else n_classes).to(k.dtype)
+    s,s_y,n_y = k.sum(1),(k@oh).gather(1, y[:,None])[:,0],oh.sum(0)[y]   # Σ_j k_ij, Σ_{j: y_j=y_i} k_ij, N_{y_i}
     ixt = -(s/n).log().mean()
     ity = ((s_y/n_y).log() - (s/n).log()).mean()
     return (ixt/_LN2).float(), (ity/_LN2).float()
 
-# %% ../nbs/05a_information.ipynb #39d90d14
+# %% ../nbs/05a_information.ipynb #3fba2060
 ACTIVATIONS = (nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.PReLU, nn.RReLU, nn.ELU, nn.SELU, nn.CELU, nn.GELU, nn.SiLU, nn.Mish,
                nn.Tanh, nn.Sigmoid, nn.Hardtanh, nn.Hardswish, nn.Hardsigmoid, nn.Softplus, nn.Softsign, nn.LogSigmoid,
                nn.Softmax, nn.LogSoftmax)
@@ -114,7 +123,7 @@ def _fork_rng(device):
     "Fork torch's CPU random state (and `device`'s, on a GPU): whatever runs inside leaves training's draws alone"
     return torch.random.fork_rng(devices=[device] if device.type=='cuda' else [])
 
-# %% ../nbs/05a_information.ipynb #8011c931
+# %% ../nbs/05a_information.ipynb #74ac89db
 class InformationPlane(FitScopedCallback):
     "I(X;T) and I(T;Y) of the chosen layers on a fixed probe set, by binning and by the KDE upper bound, during training"
     order,run_valid = 0,False
@@ -163,7 +172,6 @@ class InformationPlane(FitScopedCallback):
 
     def setup(self):
         model = self.learn.model
-        for h in getattr(self, '_hooks', []): h.remove()   # left by a fit that raised
         mods = list(self.modules) if self.modules is not None else [m for m in model.modules() if isinstance(m, ACTIVATIONS)]
         check(mods or self.output, "InformationPlane: the model has no activation module (a functional activation cannot "
                                    "be hooked); pass `modules=` (e.g. the layers whose outputs are T) or `output=True`")
@@ -174,17 +182,15 @@ class InformationPlane(FitScopedCallback):
         self._x,self._y = self._probe_data(dev)
         check(len(self._x)==len(self._y) and len(self._y)>=2,
               f"InformationPlane: the probe needs >= 2 items with one label each, got {len(self._x)} and {len(self._y)}")
-        self.probe_size,self._hy = len(self._y),label_entropy(self._y)
+        self.probe_size,self._hy,self._n_classes = len(self._y),label_entropy(self._y),int(self._y.max())+1
         self.max_ixt = math.log2(self.probe_size)
-        self._on,self._acts = False,[[] for _ in mods]
-        self._hooks = [m.register_forward_hook(self._hook(i)) for i,m in enumerate(mods)]
+        self._mods,self._acts = mods,[[] for _ in mods]
         self._rec,self._steps,self._step,self._n_iter = [],[],0,max(1, len(self.learn.dls.train))
         self._measure()   # the starting point
 
     def _hook(self, i):
         last = self.output and i == len(self.layer_names)-1
         def f(m, inp, out):
-            if not self._on: return
             if last:
                 check(isinstance(out, torch.Tensor), f"InformationPlane: the model's output is a {type(out).__name__}, not a "
                                                      "tensor; pass `output=False`", TypeError)
@@ -196,11 +202,14 @@ class InformationPlane(FitScopedCallback):
     def _measure(self):
         "One probe pass, both estimators on every layer: one `(layers, len(cols))` tensor on the device"
         model = self.learn.model; was = model.training
-        model.eval(); self._on = True
+        hooks = [m.register_forward_hook(self._hook(i)) for i,m in enumerate(self._mods)]   # only for this pass
+        model.eval()
         try:
             with torch.no_grad(), _fork_rng(self._x.device):
                 for i in range(0, len(self._x), self.probe_bs): model(self._x[i:i+self.probe_bs])
-        finally: self._on = False; model.train(was)
+        finally:
+            for h in hooks: h.remove()
+            model.train(was)
         n_chunks,row = -(-len(self._x)//self.probe_bs),[]
         for nm,acts in zip(self.layer_names, self._acts):
             check(acts, f"InformationPlane: module {nm!r} did not run in the model's forward pass; pass `modules=` that it uses")
@@ -208,7 +217,7 @@ class InformationPlane(FitScopedCallback):
                                        "pass; give each use its own module")
             t = torch.cat(acts) if len(acts)>1 else acts[0]
             if 'bin' in self.estimators: row += bin_information(t, self._y, self.n_bins)
-            if 'kde' in self.estimators: row += kde_information(t, self._y, self.var)
+            if 'kde' in self.estimators: row += kde_information(t, self._y, self.var, self._n_classes)
         self._acts = [[] for _ in self._acts]
         self._rec.append(torch.stack(row).view(len(self.layer_names), len(self.cols)))
         self._steps.append(self._step)
@@ -222,8 +231,6 @@ class InformationPlane(FitScopedCallback):
         if self.training_fit and self.every is None: self._measure()
 
     def finish(self):
-        for h in self._hooks: h.remove()
-        self._hooks = []
         self.values = torch.stack(self._rec).cpu()    # the one copy to the host
         self.steps = torch.tensor(self._steps)
         self.epochs = self.steps.float()/self._n_iter
@@ -231,7 +238,7 @@ class InformationPlane(FitScopedCallback):
         self.history = [dict(epoch=float(e), step=int(s), **{f'{c}/{nm}': float(v[i,j]) for i,nm in enumerate(self.layer_names)
                                                             for j,c in enumerate(self.cols)})
                         for e,s,v in zip(self.epochs, self.steps, self.values)]
-        self._rec,self._x,self._y,self._acts = [],None,None,[]
+        self._rec,self._x,self._y,self._acts,self._mods = [],None,None,[],[]
 
     def plane(self, estimator:str='bin'):
         "`(I(X;T), I(T;Y))` of `estimator`, each `(measurements, layers)`, in bits"
@@ -272,7 +279,7 @@ class InformationPlane(FitScopedCallback):
         if title: fig.suptitle(title, fontsize=10)
         return axs
 
-# %% ../nbs/05a_information.ipynb #9420500f
+# %% ../nbs/05a_information.ipynb #1b0351b4
 def random_labels(y:torch.Tensor, # class indices `(N,)`
                   frac:float=1., # fraction of the labels to replace: exactly `round(frac*N)` of them
                   n_classes:int|None=None, # new labels are uniform over `range(n_classes)`; default: `y.max()+1`
