@@ -8,7 +8,7 @@ Docs: https://fastai-lesson4.github.io/fastai_lesson4/information.html.md"""
 __all__ = ['ACTIVATIONS', 'as_classes', 'entropy_bits', 'label_entropy', 'bin_codes', 'bin_information', 'kde_information',
            'InformationPlane', 'random_labels', 'with_random_labels']
 
-# %% ../nbs/05a_information.ipynb #1aa4eac2
+# %% ../nbs/05a_information.ipynb #7ccfa02f
 import math, random
 import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
@@ -20,7 +20,7 @@ from .core import check, check_num
 from .callbacks import FitScopedCallback
 from .data import TensorDS, TensorDL, TensorDataLoaders
 
-# %% ../nbs/05a_information.ipynb #91cd6774
+# %% ../nbs/05a_information.ipynb #05cbfa8d
 _LN2 = math.log(2)
 
 def as_classes(y) -> torch.Tensor:
@@ -83,7 +83,7 @@ def bin_information(t:torch.Tensor, # activations `(N,...)` of one layer on N pr
         h_ty = entropy_bits(_group_counts(torch.cat([ky, keys], 1), perm[torch.argsort(y[perm], stable=True)]))
     return h_t, h_t + entropy_bits(_group_counts(ky)) - h_ty
 
-# %% ../nbs/05a_information.ipynb #0cc8d7cd
+# %% ../nbs/05a_information.ipynb #6a64a13e
 def kde_information(t:torch.Tensor, # activations `(N,...)` of one layer on N probe inputs
                     y, # their labels: class indices `(N,)` (or what `as_classes` takes)
                     var:float=0.1, # σ², the variance of the Gaussian noise added to the layer
@@ -105,7 +105,7 @@ def kde_information(t:torch.Tensor, # activations `(N,...)` of one layer on N pr
     ity = ((s_y/n_y).log() - (s/n).log()).mean()
     return (ixt/_LN2).float(), (ity/_LN2).float()
 
-# %% ../nbs/05a_information.ipynb #3fba2060
+# %% ../nbs/05a_information.ipynb #0ecb7fa1
 ACTIVATIONS = (nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.PReLU, nn.RReLU, nn.ELU, nn.SELU, nn.CELU, nn.GELU, nn.SiLU, nn.Mish,
                nn.Tanh, nn.Sigmoid, nn.Hardtanh, nn.Hardswish, nn.Hardsigmoid, nn.Softplus, nn.Softsign, nn.LogSigmoid,
                nn.Softmax, nn.LogSoftmax)
@@ -123,14 +123,14 @@ def _fork_rng(device):
     "Fork torch's CPU random state (and `device`'s, on a GPU): whatever runs inside leaves training's draws alone"
     return torch.random.fork_rng(devices=[device] if device.type=='cuda' else [])
 
-# %% ../nbs/05a_information.ipynb #74ac89db
+# %% ../nbs/05a_information.ipynb #aac17779
 class InformationPlane(FitScopedCallback):
     "I(X;T) and I(T;Y) of the chosen layers on a fixed probe set, by binning and by the KDE upper bound, during training"
     order,run_valid = 0,False
     def __init__(self, probe:tuple|None=None, # `(x, y)` in the model's input format; default: drawn from `dls.valid`
                  n_probe:int=1000, # probe size drawn from the validation set when `probe` is None
                  modules:list|None=None, # the layers T (their outputs); default: every activation module of the model
-                 output:bool=True, # one more layer: the model's output as probabilities (softmax; sigmoid for one logit)
+                 output:bool=True, # one more layer: the model's output as probabilities (softmax, or sigmoid)
                  every:int|None=None, # measure every `every` training batches; None: at the end of each epoch
                  n_bins:int=30, # bins of the binning estimator
                  var:float=0.1, # noise variance σ² of the KDE estimator
@@ -140,7 +140,8 @@ class InformationPlane(FitScopedCallback):
         p = 'InformationPlane: '
         check(probe is None or (isinstance(probe, (tuple,list)) and len(probe)==2),
               f"{p}`probe` must be a pair (x, y) of tensors or None", TypeError)
-        check_num('n_probe', n_probe, 2, integer=True, prefix=p); check_num('probe_bs', probe_bs, 1, integer=True, prefix=p)
+        check_num('n_probe', n_probe, 2, integer=True, prefix=p)
+        check_num('probe_bs', probe_bs, 1, integer=True, prefix=p)
         check_num('n_bins', n_bins, 2, integer=True, prefix=p); check_num('seed', seed, integer=True, prefix=p)
         check(check_num('var', var, 0, prefix=p) > 0, f"{p}var must be a number > 0, got {var!r}")
         if every is not None: check_num('every', every, 1, integer=True, what='an int >= 1 or None', prefix=p)
@@ -152,7 +153,8 @@ class InformationPlane(FitScopedCallback):
 
     def _probe_data(self, dev):
         "The probe `(x, y)` on `dev`: the one given, or `n_probe` items drawn at random from the validation loader"
-        if self.probe is not None: return _plain(torch.as_tensor(self.probe[0])).to(dev), as_classes(self.probe[1]).to(dev)
+        if self.probe is not None:
+            return _plain(torch.as_tensor(self.probe[0])).to(dev), as_classes(self.probe[1]).to(dev)
         dl,g = self.learn.dls.valid,torch.Generator().manual_seed(self.seed)
         n = _n_items(dl)
         keep = None if n is None else torch.randperm(n, generator=g)[:self.n_probe].sort().values
@@ -172,16 +174,17 @@ class InformationPlane(FitScopedCallback):
 
     def setup(self):
         model = self.learn.model
-        mods = list(self.modules) if self.modules is not None else [m for m in model.modules() if isinstance(m, ACTIVATIONS)]
-        check(mods or self.output, "InformationPlane: the model has no activation module (a functional activation cannot "
-                                   "be hooked); pass `modules=` (e.g. the layers whose outputs are T) or `output=True`")
+        mods = (list(self.modules) if self.modules is not None
+                else [m for m in model.modules() if isinstance(m, ACTIVATIONS)])
+        check(mods or self.output, "InformationPlane: the model has no activation module (a functional activation "
+                                   "cannot be hooked); pass `modules=` (the layers T) or `output=True`")
         nms = {m:n for n,m in model.named_modules()}
         self.layer_names = [nms.get(m) or type(m).__name__ for m in mods] + (['output'] if self.output else [])
         if self.output: mods = mods + [model]
         dev = next(model.parameters()).device
         self._x,self._y = self._probe_data(dev)
         check(len(self._x)==len(self._y) and len(self._y)>=2,
-              f"InformationPlane: the probe needs >= 2 items with one label each, got {len(self._x)} and {len(self._y)}")
+              f"InformationPlane: the probe needs >= 2 items, one label each; got {len(self._x)} and {len(self._y)}")
         self.probe_size,self._hy,self._n_classes = len(self._y),label_entropy(self._y),int(self._y.max())+1
         self.max_ixt = math.log2(self.probe_size)
         self._mods,self._acts = mods,[[] for _ in mods]
@@ -192,8 +195,8 @@ class InformationPlane(FitScopedCallback):
         last = self.output and i == len(self.layer_names)-1
         def f(m, inp, out):
             if last:
-                check(isinstance(out, torch.Tensor), f"InformationPlane: the model's output is a {type(out).__name__}, not a "
-                                                     "tensor; pass `output=False`", TypeError)
+                check(isinstance(out, torch.Tensor), f"InformationPlane: the model's output is a {type(out).__name__}, "
+                                                     "not a tensor; pass `output=False`", TypeError)
                 out = out.flatten(1).float()
                 out = out.softmax(1) if out.shape[1] > 1 else out.sigmoid()
             self._acts[i].append(out.detach())
@@ -212,9 +215,10 @@ class InformationPlane(FitScopedCallback):
             model.train(was)
         n_chunks,row = -(-len(self._x)//self.probe_bs),[]
         for nm,acts in zip(self.layer_names, self._acts):
-            check(acts, f"InformationPlane: module {nm!r} did not run in the model's forward pass; pass `modules=` that it uses")
-            check(len(acts)==n_chunks, f"InformationPlane: module {nm!r} ran {len(acts)//n_chunks} times in one forward "
-                                       "pass; give each use its own module")
+            check(acts, f"InformationPlane: module {nm!r} did not run in the model's forward pass; "
+                        "pass `modules=` that it uses")
+            check(len(acts)==n_chunks, f"InformationPlane: module {nm!r} ran {len(acts)//n_chunks} times in one "
+                                       "forward pass; give each use its own module")
             t = torch.cat(acts) if len(acts)>1 else acts[0]
             if 'bin' in self.estimators: row += bin_information(t, self._y, self.n_bins)
             if 'kde' in self.estimators: row += kde_information(t, self._y, self.var, self._n_classes)
@@ -235,14 +239,15 @@ class InformationPlane(FitScopedCallback):
         self.steps = torch.tensor(self._steps)
         self.epochs = self.steps.float()/self._n_iter
         self.h_y = float(self._hy)
-        self.history = [dict(epoch=float(e), step=int(s), **{f'{c}/{nm}': float(v[i,j]) for i,nm in enumerate(self.layer_names)
-                                                            for j,c in enumerate(self.cols)})
+        keys = [(i,j,f'{c}/{nm}') for i,nm in enumerate(self.layer_names) for j,c in enumerate(self.cols)]
+        self.history = [dict(epoch=float(e), step=int(s), **{k: float(v[i,j]) for i,j,k in keys})
                         for e,s,v in zip(self.epochs, self.steps, self.values)]
         self._rec,self._x,self._y,self._acts,self._mods = [],None,None,[],[]
 
     def plane(self, estimator:str='bin'):
         "`(I(X;T), I(T;Y))` of `estimator`, each `(measurements, layers)`, in bits"
-        check(estimator in self.estimators, f"InformationPlane.plane: `estimator` must be one of {self.estimators}, got {estimator!r}")
+        check(estimator in self.estimators,
+              f"InformationPlane.plane: `estimator` must be one of {self.estimators}, got {estimator!r}")
         j = 2*self.estimators.index(estimator)
         return self.values[:,:,j],self.values[:,:,j+1]
 
@@ -271,15 +276,16 @@ class InformationPlane(FitScopedCallback):
             lo = min(0., float(ity.min()))
             ax.set(xlim=(min(0., float(ixt.min())), self.max_ixt*1.05), ylim=(lo, self.h_y*1.08),
                    xlabel='I(X;T)  (bits)', ylabel='I(T;Y)  (bits)', title=names[est])
+            last = len(self.layer_names)-1
             hs = [Line2D([], [], marker=mk[i%len(mk)], ls='', mfc='lightgray', mec='k',
-                         label='output (probabilities)' if self.output and i==len(self.layer_names)-1 else f'layer {nm}')
+                         label='output (probabilities)' if self.output and i==last else f'layer {nm}')
                   for i,nm in enumerate(self.layer_names)]                  # grey: colour is time, not layer
             ax.legend(handles=hs+ax.get_legend_handles_labels()[0][-2:], fontsize=7, loc='best')
         fig.colorbar(sc, ax=list(axs), label='epoch', fraction=0.05, pad=0.02)
         if title: fig.suptitle(title, fontsize=10)
         return axs
 
-# %% ../nbs/05a_information.ipynb #1b0351b4
+# %% ../nbs/05a_information.ipynb #00b476c8
 def random_labels(y:torch.Tensor, # class indices `(N,)`
                   frac:float=1., # fraction of the labels to replace: exactly `round(frac*N)` of them
                   n_classes:int|None=None, # new labels are uniform over `range(n_classes)`; default: `y.max()+1`
