@@ -8,7 +8,7 @@ Docs: https://fastai-lesson4.github.io/fastai_lesson4/information.html.md"""
 __all__ = ['ACTIVATIONS', 'as_classes', 'entropy_bits', 'label_entropy', 'bin_codes', 'bin_information', 'kde_information',
            'InformationPlane', 'random_labels', 'with_random_labels']
 
-# %% ../nbs/05a_information.ipynb #b9a70ef2
+# %% ../nbs/05a_information.ipynb #885e984e
 import math, random
 import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
@@ -20,7 +20,7 @@ from .core import check, check_num
 from .callbacks import FitScopedCallback
 from .data import TensorDS, TensorDL, TensorDataLoaders
 
-# %% ../nbs/05a_information.ipynb #5771faea
+# %% ../nbs/05a_information.ipynb #08af6f96
 _LN2 = math.log(2)
 
 def as_classes(y) -> torch.Tensor:
@@ -83,7 +83,7 @@ def bin_information(t:torch.Tensor, # activations `(N,...)` of one layer on N pr
         h_ty = entropy_bits(_group_counts(torch.cat([ky, keys], 1), perm[torch.argsort(y[perm], stable=True)]))
     return h_t, h_t + entropy_bits(_group_counts(ky)) - h_ty
 
-# %% ../nbs/05a_information.ipynb #78c5180a
+# %% ../nbs/05a_information.ipynb #1d4bbd07
 def kde_information(t:torch.Tensor, # activations `(N,...)` of one layer on N probe inputs
                     y, # their labels: class indices `(N,)` (or what `as_classes` takes)
                     var:float=0.1, # σ², the variance of the Gaussian noise added to the layer
@@ -105,7 +105,7 @@ def kde_information(t:torch.Tensor, # activations `(N,...)` of one layer on N pr
     ity = ((s_y/n_y).log() - (s/n).log()).mean()
     return (ixt/_LN2).float(), (ity/_LN2).float()
 
-# %% ../nbs/05a_information.ipynb #b06a93ac
+# %% ../nbs/05a_information.ipynb #3b35339e
 ACTIVATIONS = (nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.PReLU, nn.RReLU, nn.ELU, nn.SELU, nn.CELU, nn.GELU, nn.SiLU, nn.Mish,
                nn.Tanh, nn.Sigmoid, nn.Hardtanh, nn.Hardswish, nn.Hardsigmoid, nn.Softplus, nn.Softsign, nn.LogSigmoid,
                nn.Softmax, nn.LogSoftmax)
@@ -123,7 +123,7 @@ def _fork_rng(device):
     "Fork torch's CPU random state (and `device`'s, on a GPU): whatever runs inside leaves training's draws alone"
     return torch.random.fork_rng(devices=[device] if device.type=='cuda' else [])
 
-# %% ../nbs/05a_information.ipynb #583bc299
+# %% ../nbs/05a_information.ipynb #ef5b4d06
 class InformationPlane(FitScopedCallback):
     "I(X;T) and I(T;Y) of the chosen layers on a fixed probe set, by binning and by the KDE upper bound, during training"
     order,run_valid = 0,False
@@ -285,7 +285,7 @@ class InformationPlane(FitScopedCallback):
         if title: fig.suptitle(title, fontsize=10)
         return axs
 
-# %% ../nbs/05a_information.ipynb #6292fab3
+# %% ../nbs/05a_information.ipynb #9f34eb12
 def random_labels(y:torch.Tensor, # class indices `(N,)`
                   frac:float=1., # fraction of the labels to replace: exactly `round(frac*N)` of them
                   n_classes:int|None=None, # new labels are uniform over `range(n_classes)`; default: `y.max()+1`
