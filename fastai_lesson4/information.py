@@ -285,7 +285,7 @@ class InformationPlane(FitScopedCallback):
         if title: fig.suptitle(title, fontsize=10)
         return axs
 
-# %% ../nbs/05a_information.ipynb #9f34eb12
+# %% ../nbs/05a_information.ipynb #4ffadc43
 def random_labels(y:torch.Tensor, # class indices `(N,)`
                   frac:float=1., # fraction of the labels to replace: exactly `round(frac*N)` of them
                   n_classes:int|None=None, # new labels are uniform over `range(n_classes)`; default: `y.max()+1`
