@@ -14,6 +14,7 @@ __all__ = ['mnist_sample', 'sample_split', 'mnist_splits', 'threes_sevens', 'gra
 import functools
 import numpy as np, torch, torch.nn as nn
 import matplotlib.pyplot as plt
+from .core import check
 
 # %% ../nbs/01_basics.ipynb #d85e02b2
 @functools.lru_cache(maxsize=1)
@@ -39,10 +40,12 @@ def sample_split(y:torch.Tensor, # labels, `int64`
     valid = []
     for c in classes:
         idx = (y == c).nonzero().squeeze(1)
-        if len(idx) < per: raise ValueError(f"sample_split: class {c.item()} has {len(idx)} items, fewer than the {per} `n_valid` asks for")
+        check(len(idx) >= per,
+              f"sample_split: class {c.item()} has {len(idx)} items, fewer than the {per} `n_valid` asks for")
         valid.append(idx[torch.randperm(len(idx), generator=g)[:per]])
     valid = torch.cat(valid)
-    is_train = torch.ones(len(y), dtype=torch.bool); is_train[valid] = False
+    is_train = torch.ones(len(y), dtype=torch.bool)
+    is_train[valid] = False
     train = is_train.nonzero().squeeze(1)
     return train[torch.randperm(len(train), generator=g)], valid[torch.randperm(len(valid), generator=g)]
 
@@ -112,8 +115,10 @@ def sigmoid(x):
 
 # %% ../nbs/01_basics.ipynb #7f2b82f9
 def _check_binary(nm, preds, targets):
+    "Refuse predictions that are not shaped like the 0/1 `targets` (they would broadcast to a meaningless number)"
     if preds.shape == targets.shape: return
-    fix = ("for 10 classes use cross_entropy (and accuracy)" if preds.ndim and preds.shape[-1] > 1 and preds.numel() != targets.numel()
+    ten_classes = preds.ndim and preds.shape[-1] > 1 and preds.numel() != targets.numel()
+    fix = ("for 10 classes use cross_entropy (and accuracy)" if ten_classes
            else "reshape one of them, e.g. `targets.view_as(preds)`")
     raise ValueError(f"{nm} wants one output per image, shaped like the 0/1 targets {tuple(targets.shape)}, but got "
                      f"predictions of shape {tuple(preds.shape)}: {fix}")
@@ -160,8 +165,10 @@ def validate_epoch(model, dl, metric=batch_accuracy):
     "`metric` of `model` over `dl`, each batch weighted by its size, rounded to 4 digits"
     tot, n = 0., 0
     with torch.no_grad():
-        for xb, yb in dl: tot += metric(model(xb), yb).item()*len(xb); n += len(xb)
-    if n == 0: raise ValueError("validate_epoch: the validation DataLoader `dl` is empty")
+        for xb, yb in dl:
+            tot += metric(model(xb), yb).item()*len(xb)
+            n += len(xb)
+    check(n > 0, "validate_epoch: the validation DataLoader `dl` is empty")
     return round(tot/n, 4)
 
 # %% ../nbs/01_basics.ipynb #8e8ded8c
@@ -212,14 +219,15 @@ def train_3v7(model:str='linear', # 'linear' (`linear1` with `init_params`) or '
               show:bool=True): # print the accuracy after each epoch
     "Train the lesson's 3-vs-7 classifier on the embedded sample with `BasicOptim`; validation accuracy per epoch"
     from torch.utils.data import DataLoader
-    if model not in ('linear', 'simple_net'): raise ValueError(f"train_3v7: `model` must be 'linear' or 'simple_net', not {model!r}")
+    check(model in ('linear', 'simple_net'), f"train_3v7: `model` must be 'linear' or 'simple_net', not {model!r}")
     xt, yt, xv, yv = threes_sevens()
     torch.manual_seed(seed)
     if model == 'linear':
         w, b = init_params((28*28, 1), std), init_params(1, std)
         params, net, lr = (w, b), (lambda xb: linear1(xb, w, b)), (1. if lr is None else lr)
     else:
-        net = simple_net(); params, lr = net.parameters(), (0.1 if lr is None else lr)
+        net = simple_net()
+        params, lr = net.parameters(), (0.1 if lr is None else lr)
     dl = DataLoader(list(zip(xt, yt)), batch_size=bs, shuffle=True, generator=torch.Generator().manual_seed(seed))
     vdl = DataLoader(list(zip(xv, yv)), batch_size=bs)
     return train_model(net, dl, vdl, BasicOptim(params, lr), epochs, show=show)

@@ -15,11 +15,13 @@ import numpy as np, torch
 from torch import nn
 import matplotlib.pyplot as plt
 from fastprogress.fastprogress import progress_bar
+from .core import check, check_num
 
 # %% ../nbs/07_landscape.ipynb #6378c619
 def _model(learn):
     m = getattr(learn, 'model', learn)
-    if not isinstance(m, nn.Module): raise TypeError(f"expected a Learner (with `.model`) or an nn.Module, got {type(learn).__name__}")
+    check(isinstance(m, nn.Module), f"expected a Learner (with `.model`) or an nn.Module, got {type(learn).__name__}",
+          TypeError)
     return m
 
 @contextmanager
@@ -34,6 +36,30 @@ def model_preserved(model:nn.Module): # the model to give back unchanged
         for m,tr in modes: m.training = tr
 
 # %% ../nbs/07_landscape.ipynb #dab94cb3
+def _tensors(o, model, name):
+    "The tensors of the parameter set `o` (model, state_dict, flat vector or list) in `model.parameters()` order"
+    if isinstance(o, nn.Module): return list(o.parameters())
+    if isinstance(o, dict):
+        names = [n for n,_ in model.named_parameters()]
+        for n in names: check(n in o, f"{name}: state_dict has no {n!r}")
+        return [o[n] for n in names]
+    sizes = [p.numel() for p in model.parameters()]
+    if isinstance(o, torch.Tensor):
+        check(o.dim()==1 and o.numel()==sum(sizes),
+              f"{name}: a flat vector must have shape ({sum(sizes)},), got {tuple(o.shape)}")
+        return list(o.split(sizes))
+    check(isinstance(o, (list, tuple)),
+          f"{name}: expected a model, Learner, state_dict, flat vector or list of tensors, got {type(o).__name__}",
+          TypeError)
+    return list(o)
+
+def _check_fits(ts, ps, name):
+    "Refuse a list of tensors `ts` that doesn't match the parameters `ps` one for one"
+    check(len(ts)==len(ps), f"{name}: {len(ts)} tensors for a model with {len(ps)} parameters")
+    for i,(t,p) in enumerate(zip(ts, ps)):
+        check(t.numel()==p.numel(),
+              f"{name}: tensor {i} has {t.numel()} values, the model's parameter has shape {tuple(p.shape)}")
+
 def param_list(o, # `None` (the model's own), nn.Module, Learner, state_dict, flat vector or list of tensors
                model:nn.Module, # the model the set must fit
                name:str='params'): # argument name for error messages
@@ -41,24 +67,9 @@ def param_list(o, # `None` (the model's own), nn.Module, Learner, state_dict, fl
     ps = list(model.parameters())
     if o is None: return [p.detach().clone() for p in ps]
     if hasattr(o, 'model') and isinstance(o.model, nn.Module): o = o.model
-    if isinstance(o, nn.Module): ts = list(o.parameters())
-    elif isinstance(o, dict):
-        names = [n for n,_ in model.named_parameters()]
-        missing = [n for n in names if n not in o]
-        if missing: raise ValueError(f"{name}: state_dict has no {missing[0]!r}")
-        ts = [o[n] for n in names]
-    elif isinstance(o, torch.Tensor):
-        n = sum(p.numel() for p in ps)
-        if o.dim()!=1 or o.numel()!=n: raise ValueError(f"{name}: a flat vector must have shape ({n},), got {tuple(o.shape)}")
-        ts = list(o.split([p.numel() for p in ps]))
-    elif isinstance(o, (list, tuple)): ts = list(o)
-    else: raise TypeError(f"{name}: expected a model, Learner, state_dict, flat vector or list of tensors, got {type(o).__name__}")
-    if len(ts)!=len(ps): raise ValueError(f"{name}: {len(ts)} tensors for a model with {len(ps)} parameters")
-    out = []
-    for i,(t,p) in enumerate(zip(ts, ps)):
-        if t.numel()!=p.numel(): raise ValueError(f"{name}: tensor {i} has {t.numel()} values, the model's parameter has shape {tuple(p.shape)}")
-        out.append(t.detach().reshape(p.shape).to(p.device, p.dtype).clone())
-    return out
+    ts = _tensors(o, model, name)
+    _check_fits(ts, ps, name)
+    return [t.detach().reshape(p.shape).to(p.device, p.dtype).clone() for t,p in zip(ts, ps)]
 
 def flat_params(ps):
     "One flat vector from a list (or iterator) of tensors, e.g. `model.parameters()`"
@@ -76,12 +87,13 @@ def rand_directions(learn, # Learner or nn.Module
                     ignore:str|None='biasbn', # 'biasbn': zero direction for 1-D parameters (biases, norm layers)
                     origin=None): # parameter set the normalization refers to (default: the model's)
     "`n` orthogonal Gaussian directions, each a list of tensors like the model's parameters, normalized per `norm`"
-    if norm not in ('filter','layer',None): raise ValueError(f"rand_directions: norm must be 'filter', 'layer' or None, got {norm!r}")
-    if ignore not in ('biasbn',None): raise ValueError(f"rand_directions: ignore must be 'biasbn' or None, got {ignore!r}")
+    check(norm in ('filter','layer',None), f"rand_directions: norm must be 'filter', 'layer' or None, got {norm!r}")
+    check(ignore in ('biasbn',None), f"rand_directions: ignore must be 'biasbn' or None, got {ignore!r}")
     model = _model(learn)
     theta = param_list(origin, model, 'origin')
     g = torch.Generator().manual_seed(seed)
-    dirs = [[torch.randn(p.shape, generator=g, dtype=torch.float32).to(p.device, p.dtype) for p in theta] for _ in range(n)]
+    draw = lambda p: torch.randn(p.shape, generator=g, dtype=torch.float32).to(p.device, p.dtype)
+    dirs = [[draw(p) for p in theta] for _ in range(n)]
     for i,p in enumerate(theta):
         if ignore=='biasbn' and p.dim()<=1:
             for d in dirs: d[i].zero_()
@@ -92,7 +104,8 @@ def rand_directions(learn, # Learner or nn.Module
         for d in dirs:
             df = _filters(d[i], norm)  # a view: edits go into d[i]
             n0 = df.norm(dim=1, keepdim=True)
-            for e in done: df -= (df*e).sum(1, keepdim=True) / (e*e).sum(1, keepdim=True).clamp_min(1e-30) * e
+            for e in done:   # Gram-Schmidt within each filter
+                df -= (df*e).sum(1, keepdim=True) / (e*e).sum(1, keepdim=True).clamp_min(1e-30) * e
             dn = df.norm(dim=1, keepdim=True)
             ok = dn > 1e-6*n0   # a filter with fewer values than directions can't hold another orthogonal one
             df.mul_(torch.where(ok, pf.norm(dim=1, keepdim=True)/dn.clamp_min(1e-30), torch.zeros_like(dn)))
@@ -101,8 +114,9 @@ def rand_directions(learn, # Learner or nn.Module
         for k in range(1, n):
             v = flat_params(dirs[k])
             for j in range(k):
-                u = flat_params(dirs[j]); v = v - (v@u)/(u@u)*u
-            dirs[k] = list(v.split([p.numel() for p in theta])); dirs[k] = [t.reshape(p.shape) for t,p in zip(dirs[k], theta)]
+                u = flat_params(dirs[j])
+                v = v - (v@u)/(u@u)*u
+            dirs[k] = [t.reshape(p.shape) for t,p in zip(v.split([p.numel() for p in theta]), theta)]
     return dirs
 
 # %% ../nbs/07_landscape.ipynb #c177db47
@@ -112,9 +126,10 @@ def _batches(learn, dl, n_batches):
     out = []
     for i,b in enumerate(dl):
         if n_batches is not None and i >= n_batches: break
-        if not isinstance(b, (tuple, list)) or len(b) < 2: raise ValueError(f"dl: a batch must be a tuple (*inputs, target), got {type(b).__name__}")
+        check(isinstance(b, (tuple, list)) and len(b) >= 2,
+              f"dl: a batch must be a tuple (*inputs, target), got {type(b).__name__}")
         out.append(tuple(t.to(dev) if isinstance(t, torch.Tensor) else t for t in b))
-    if not out: raise ValueError("dl: no batches")
+    check(out, "dl: no batches")
     return out
 
 def _mean_loss(model, loss_func, batches):
@@ -122,7 +137,8 @@ def _mean_loss(model, loss_func, batches):
     for *xb,yb in batches:
         l = loss_func(model(*xb), yb)
         bs = len(yb)
-        tot = tot + l.float().mean()*bs; n += bs
+        tot = tot + l.float().mean()*bs
+        n += bs
     return (tot/n).item()
 
 def _bar(xs, progress): return progress_bar(xs, leave=False) if progress else xs
@@ -136,7 +152,7 @@ def _evaluator(learn, dl=None, n_batches=8):
     "Yields `f(params) -> loss`, with the model in eval mode, no grad, restored on exit"
     model = _model(learn)
     loss_func = getattr(learn, 'loss_func', None)
-    if loss_func is None: raise ValueError("learn: needs a `loss_func`")
+    check(loss_func is not None, "learn: needs a `loss_func`")
     batches = _batches(learn, dl, n_batches)
     ps = list(model.parameters())
     with model_preserved(model), torch.no_grad():
@@ -150,30 +166,35 @@ def _evaluator(learn, dl=None, n_batches=8):
 @dataclass
 class LossLine:
     "Losses at `alphas` along a line in parameter space"
-    alphas:torch.Tensor; losses:torch.Tensor; kind:str; start:list=field(repr=False, default=None); d:list=field(repr=False, default=None)
+    alphas:torch.Tensor
+    losses:torch.Tensor
+    kind:str
+    start:list=field(repr=False, default=None)
+    d:list=field(repr=False, default=None)
     def plot(self, ax=None, figsize=(4,3), **kwargs):
         "Plot the loss against α; returns the `Figure`"
         if ax is None: _,ax = plt.subplots(figsize=figsize)
         ax.plot(self.alphas.numpy(), self.losses.numpy(), **kwargs)
-        ax.set_xlabel('α  (0 = a, 1 = b)' if self.kind=='interpolation' else 'α  (step along a filter-normalized direction)')
+        ax.set_xlabel('α  (0 = a, 1 = b)' if self.kind=='interpolation'
+                      else 'α  (step along a filter-normalized direction)')
         ax.set_ylabel('loss')
         return ax.figure
 
 # %% ../nbs/07_landscape.ipynb #59449b99
 def loss_line(learn, # Learner (fastai's or ours): uses `.model`, `.loss_func`, `.dls.valid`
               a=None, # start parameter set (model, Learner, state_dict, flat vector, list); `None`: current weights
-              b=None, # end parameter set; if both `a` and `b` are `None`, walk along a random direction instead
+              b=None, # end parameter set (if both `a` and `b` are `None`: walk along a random direction instead)
               steps:int=21, # number of points
               span:float=1., # random-direction mode: α runs over [-span, span]
               dl=None, # batches to evaluate on (default `learn.dls.valid`)
               n_batches:int|None=8, # use the first `n_batches` of `dl`; `None`: all
-              d=None, # random-direction mode: the direction to use (default: `rand_directions(learn, 1, seed, norm, ignore)`)
+              d=None, # random-direction mode: the direction (default `rand_directions(learn, 1, seed, norm, ignore)`)
               seed:int=42, norm:str|None='filter', ignore:str|None='biasbn', # see `rand_directions`
               alphas=None, # explicit α values, overrides `steps` and `span`
               progress:bool=True): # show a progress bar
     "Loss along the line from `a` to `b`, or along a random filter-normalized direction through the current weights"
     model = _model(learn)
-    if steps < 2 and alphas is None: raise ValueError(f"loss_line: steps must be at least 2, got {steps}")
+    if alphas is None: steps = check_num('steps', steps, lo=2, integer=True, what='at least 2', prefix='loss_line: ')
     if a is None and b is None:
         start = param_list(None, model)
         d = rand_directions(learn, 1, seed, norm, ignore)[0] if d is None else param_list(d, model, 'd')
@@ -193,7 +214,11 @@ def loss_line(learn, # Learner (fastai's or ours): uses `.model`, `.loss_func`, 
 @dataclass
 class LossSurface:
     "Losses on a grid `xs`×`ys` around `origin` along `dirs`; `losses[j,i]` is at `(xs[i], ys[j])`"
-    xs:torch.Tensor; ys:torch.Tensor; losses:torch.Tensor; dirs:list=field(repr=False); origin:list=field(repr=False)
+    xs:torch.Tensor
+    ys:torch.Tensor
+    losses:torch.Tensor
+    dirs:list=field(repr=False)
+    origin:list=field(repr=False)
     @property
     def argmin(self):
         "`(x, y)` of the grid's lowest loss"
@@ -214,16 +239,16 @@ def loss_surface(learn, # Learner (fastai's or ours): uses `.model`, `.loss_func
                  seed:int=42, norm:str|None='filter', ignore:str|None='biasbn', # see `rand_directions`
                  dirs=None, # two directions (parameter sets) instead of random ones
                  origin=None, # centre of the plane (default: current weights)
-                 path=None, # a `DescentPath`: use its plane, origin and a grid that covers it (overrides `dirs`, `origin`, `span`)
+                 path=None, # a `DescentPath`: use its plane, origin and extent (overrides `dirs`, `origin`, `span`)
                  progress:bool=True): # show a progress bar
     "A 2-D slice of the loss through `origin` along two (filter-normalized, orthogonal) directions"
     model = _model(learn)
-    if steps < 2: raise ValueError(f"loss_surface: steps must be at least 2, got {steps}")
+    steps = check_num('steps', steps, lo=2, integer=True, what='at least 2', prefix='loss_surface: ')
     if path is not None: dirs,origin = path.dirs,path.origin
     theta = param_list(origin, model, 'origin')
     if dirs is None: dirs = rand_directions(learn, 2, seed, norm, ignore, origin=theta)
     else:
-        if len(dirs)!=2: raise ValueError(f"dirs: need two directions, got {len(dirs)}")
+        check(len(dirs)==2, f"dirs: need two directions, got {len(dirs)}")
         dirs = [param_list(d, model, 'dirs') for d in dirs]
     if path is not None:
         lo,hi = _path_range(path)
@@ -241,17 +266,20 @@ def loss_surface(learn, # Learner (fastai's or ours): uses `.model`, `.loss_func
 @dataclass
 class DescentPath:
     "A training trajectory as `coords` `(n_frames, 2)` on the plane through `origin` along `dirs`"
-    coords:torch.Tensor; iters:list; dirs:list=field(repr=False); origin:torch.Tensor=field(repr=False)
+    coords:torch.Tensor
+    iters:list
+    dirs:list=field(repr=False)
+    origin:torch.Tensor=field(repr=False)
     explained:torch.Tensor=None # PCA: fraction of the trajectory's variance along each of the two directions
     off_plane:torch.Tensor=None # per frame: |part of (θ - origin) off the plane| / |θ - origin|
 
 def _flat_history(history):
     ps = history if isinstance(history, torch.Tensor) else getattr(history, 'params', None)
-    if not isinstance(ps, torch.Tensor) or ps.dim()!=2 or len(ps)<3:
-        raise ValueError("history: need `.params` of shape (n_frames, n_params) with at least 3 frames (WeightHistory(full=True))")
+    check(isinstance(ps, torch.Tensor) and ps.dim()==2 and len(ps)>=3,
+          "history: need `.params` of shape (n_frames, n_params) with at least 3 frames (WeightHistory(full=True))")
     iters = getattr(history, 'iters', None)
     iters = list(range(len(ps))) if iters is None else [int(i) for i in iters]
-    if len(iters)!=len(ps): raise ValueError(f"history: {len(ps)} frames but {len(iters)} iters")
+    check(len(iters)==len(ps), f"history: {len(ps)} frames but {len(iters)} iters")
     return ps.detach().double().cpu(), iters
 
 # %% ../nbs/07_landscape.ipynb #660bb6dd
@@ -263,13 +291,15 @@ def descent_path(history, # `WeightHistory(full=True)` (`.params`, `.iters`) or 
     if surface is not None:
         o = flat_params(surface.origin).double().cpu()
         D = torch.stack([flat_params(d).double().cpu() for d in surface.dirs], 1)
-        if D.shape[0]!=ps.shape[1]: raise ValueError(f"history: {ps.shape[1]} parameters per frame, the surface's model has {D.shape[0]}")
+        check(D.shape[0]==ps.shape[1],
+              f"history: {ps.shape[1]} parameters per frame, the surface's model has {D.shape[0]}")
         M = ps - o
         coords = torch.linalg.lstsq(D, M.T).solution.T
-        dirs = [flat_params(d).cpu() for d in surface.dirs]; explained = None
+        dirs = [flat_params(d).cpu() for d in surface.dirs]
+        explained = None
     else:
         o = ps[-1] if origin is None else torch.as_tensor(origin).double().cpu().reshape(-1)
-        if o.numel()!=ps.shape[1]: raise ValueError(f"origin: {o.numel()} values for {ps.shape[1]} parameters")
+        check(o.numel()==ps.shape[1], f"origin: {o.numel()} values for {ps.shape[1]} parameters")
         M = ps - o
         U,S,Vh = torch.linalg.svd(M, full_matrices=False)
         V = Vh[:2]
@@ -288,8 +318,9 @@ def _bilinear(s, x, y):
     "Surface height at points `(x, y)` by bilinear interpolation (clamped to the grid)"
     xs,ys,Z = s.xs.numpy(), s.ys.numpy(), s.losses.numpy()
     x,y = np.clip(x, xs[0], xs[-1]), np.clip(y, ys[0], ys[-1])
-    i = np.clip(np.searchsorted(xs, x)-1, 0, len(xs)-2); j = np.clip(np.searchsorted(ys, y)-1, 0, len(ys)-2)
-    tx = (x-xs[i])/(xs[i+1]-xs[i]); ty = (y-ys[j])/(ys[j+1]-ys[j])
+    i = np.clip(np.searchsorted(xs, x)-1, 0, len(xs)-2)
+    j = np.clip(np.searchsorted(ys, y)-1, 0, len(ys)-2)
+    tx, ty = (x-xs[i])/(xs[i+1]-xs[i]), (y-ys[j])/(ys[j+1]-ys[j])
     return (Z[j,i]*(1-tx)*(1-ty) + Z[j,i+1]*tx*(1-ty) + Z[j+1,i]*(1-tx)*ty + Z[j+1,i+1]*tx*ty)
 
 def plot_surface(surface:LossSurface, # from `loss_surface`
@@ -301,7 +332,7 @@ def plot_surface(surface:LossSurface, # from `loss_surface`
                  title:str=None,
                  figsize=None):
     "Contour and/or 3-D view of a loss surface, with the descent path if given; returns the `Figure`"
-    if kind not in ('contour','3d','both'): raise ValueError(f"plot_surface: kind must be 'contour', '3d' or 'both', got {kind!r}")
+    check(kind in ('contour','3d','both'), f"plot_surface: kind must be 'contour', '3d' or 'both', got {kind!r}")
     X,Y = np.meshgrid(surface.xs.numpy(), surface.ys.numpy())
     Z = surface.losses.numpy()
     Zc = np.log(Z) if log else Z
@@ -320,15 +351,20 @@ def plot_surface(surface:LossSurface, # from `loss_surface`
             ax.plot(c[:,0], c[:,1], 'o', color='tab:red', ms=3)
             ax.plot(*c[0], 'o', color='tab:orange', ms=7, label=f'iter {path.iters[0]}')
             ax.plot(*c[-1], 'o', color='tab:red', ms=7, label=f'iter {path.iters[-1]}')
-        ax.legend(fontsize=7, loc='best'); ax.set_xlabel('direction 1'); ax.set_ylabel('direction 2')
+        ax.legend(fontsize=7, loc='best')
+        ax.set_xlabel('direction 1')
+        ax.set_ylabel('direction 2')
         ax.set_aspect('equal' if path is None else 'auto')
     if kind in ('3d','both'):
         ax = fig.add_subplot(1, n, n, projection='3d', computed_zorder=False)
         ax.plot_surface(X, Y, Zc, cmap=cmap, linewidth=0, antialiased=True, alpha=0.85)
         if path is not None:
-            c = path.coords.numpy(); z = _bilinear(surface, c[:,0], c[:,1])
+            c = path.coords.numpy()
+            z = _bilinear(surface, c[:,0], c[:,1])
             ax.plot(c[:,0], c[:,1], np.log(z) if log else z, '-o', color='tab:red', ms=2, lw=1.5, zorder=10)
-        ax.set_xlabel('direction 1', fontsize=7); ax.set_ylabel('direction 2', fontsize=7); ax.set_zlabel(zlabel, fontsize=7)
+        ax.set_xlabel('direction 1', fontsize=7)
+        ax.set_ylabel('direction 2', fontsize=7)
+        ax.set_zlabel(zlabel, fontsize=7)
         ax.tick_params(labelsize=6)
     if title: fig.suptitle(title, fontsize=9)
     return fig
