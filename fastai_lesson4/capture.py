@@ -12,6 +12,7 @@ import warnings
 import torch
 from fastcore.basics import patch, store_attr
 from fastai.torch_core import get_model
+from .core import check
 from .callback import Callback, defines
 from .learner import Learner
 
@@ -22,9 +23,10 @@ def _brief(e): return f"{type(e).__name__}: {' '.join(str(e).split())[:300]}"
 class CompileStep(Callback):
     "Compile the model's forward (and its backward) with `torch.compile` for one batch shape per mode; other shapes run eagerly"
     _stateattrs = ('_m','_old','_eager','_comp')   # compiled functions don't pickle (fastai's `export`)
-    def __init__(self, mode:str|None=None, # `torch.compile` mode; `None`: 'reduce-overhead' (CUDA graphs) on a GPU, the default on CPU
+    def __init__(self,
+                 mode:str|None=None, # compile mode; `None`: 'reduce-overhead' (CUDA graphs) on GPU, the default on CPU
                  backend='inductor', # `torch.compile` backend (`'aot_eager'` traces without generating code)
-                 **kwargs): # more `torch.compile` arguments (`fullgraph`, `options`; `dynamic=True` compiles every shape)
+                 **kwargs): # more `torch.compile` arguments: `fullgraph`, `options`; `dynamic=True` compiles all shapes
         store_attr('mode,backend,kwargs')
         self._m = None
 
@@ -36,12 +38,13 @@ class CompileStep(Callback):
 
     def _wrap(self, m):
         old = m.__dict__.get('forward')
-        if isinstance(getattr(old, '__self__', None), CompileStep): old = None   # left behind by a fit that was interrupted
+        if isinstance(getattr(old, '__self__', None), CompileStep): old = None   # left by a fit that was interrupted
         p = next(m.parameters(), None)
         cuda = p is not None and p.is_cuda
         kw = {'dynamic': False, **self.kwargs}
         mode = self.mode if self.mode is not None or 'options' in kw else ('reduce-overhead' if cuda else None)
-        self._cudagraphs = cuda and (mode in ('reduce-overhead', 'max-autotune') or bool((kw.get('options') or {}).get('triton.cudagraphs')))
+        opts = kw.get('options') or {}
+        self._cudagraphs = cuda and (mode in ('reduce-overhead', 'max-autotune') or bool(opts.get('triton.cudagraphs')))
         self._dynamic = kw['dynamic'] is True
         self._m,self._old = m,old
         self._eager = old if old is not None else type(m).forward.__get__(m)
@@ -63,11 +66,13 @@ class CompileStep(Callback):
         return self._eager(*args, **kwargs)
 
     def before_batch(self):
-        if self._cudagraphs: torch.compiler.cudagraph_mark_step_begin()   # the previous step's graph outputs may be reused
+        # the previous step's graph outputs may be reused
+        if self._cudagraphs: torch.compiler.cudagraph_mark_step_begin()
 
     def before_backward(self):
         "Under CUDA graphs, give each parameter an ordinary `.grad` to add into"
-        # a gradient left in the graphs' memory (fastai's optimizers zero `.grad` in place) is overwritten by the next replay
+        # a gradient left in the graphs' memory (fastai's optimizers zero `.grad` in place)
+        # is overwritten by the next replay
         if not self._cudagraphs: return
         for p in self._m.parameters():
             if p.requires_grad and p.grad is None: p.grad = torch.zeros_like(p)
@@ -85,7 +90,8 @@ def compile(self:Learner, mode:str|None=None, backend='inductor', **kwargs):
     return self.add_cb(CompileStep(mode, backend, **kwargs))
 
 # %% ../nbs/10_capture.ipynb #75ddb88b
-_not_with = ('MixedPrecision', 'NonNativeMixedPrecision', 'GradientAccumulation', 'DDPCallback', 'DistributedTrainer', 'MixUp', 'CutMix')
+_not_with = ('MixedPrecision', 'NonNativeMixedPrecision', 'GradientAccumulation', 'DDPCallback', 'DistributedTrainer',
+             'MixUp', 'CutMix')   # callbacks that act around the backward or swap the loss
 
 class CudaGraphStep(Callback):
     "Replay forward + loss + backward of full-size training batches as one CUDA graph on our `Learner` (eager optimizer step)"
@@ -94,17 +100,19 @@ class CudaGraphStep(Callback):
         self.reset()
 
     def before_fit(self):
-        if not isinstance(self.learn, Learner):
-            raise TypeError("CudaGraphStep replaces the step pieces of fastai_lesson4's `Learner`; on fastai's `Learner` use `CompileStep`")
+        check(isinstance(self.learn, Learner), "CudaGraphStep replaces the step pieces of fastai_lesson4's `Learner`; "
+              "on fastai's `Learner` use `CompileStep`", TypeError)
         p = next(self.learn.model.parameters(), None)
         self.on = p is not None and self._supported(p)
         if not self.on and not self._warned:
-            warnings.warn(f"CudaGraphStep: the model is on {p.device if p is not None else 'no device'}, not CUDA: training eagerly")
+            where = p.device if p is not None else 'no device'
+            warnings.warn(f"CudaGraphStep: the model is on {where}, not CUDA: training eagerly")
             self._warned = True
         self.n_replayed,self.failed = 0,None
         if self.graph is None: self.reset()
 
-    def before_train(self): self._check = True    # look again at the first batch, once every callback's `before_train` ran
+    # look again at the first batch, once every callback's `before_train` ran
+    def before_train(self): self._check = True
 
     def _supported(self, p): return p.is_cuda
     def _signature(self):
@@ -122,7 +130,7 @@ class CudaGraphStep(Callback):
         l = self.learn
         self._replay = False
         if not (self.on and l.training and len(l.yb) and self.failed is None): return
-        if self._check:   # once an epoch: what this fit does must suit a replay, and a kept graph must still fit the model
+        if self._check:   # once an epoch: this fit's step must suit a replay, and a kept graph must still fit the model
             self._check,why = False,self._why_not()
             if why is not None:
                 self.reset()
@@ -131,8 +139,8 @@ class CudaGraphStep(Callback):
                 return
             if self.graph is not None and self._signature() != self._sig:
                 self.reset()
-                warnings.warn("CudaGraphStep: the model, its trainable parameters or the loss changed since the capture: "
-                              "capturing again")
+                warnings.warn("CudaGraphStep: the model, its trainable parameters or the loss changed since the "
+                              "capture: capturing again")
         sh = _shape(l.xb + l.yb)
         if self.shape is None: self.shape = sh
         if sh != self.shape: return
@@ -146,21 +154,26 @@ class CudaGraphStep(Callback):
         if get_model(l.model) is not l.model: return f"the model is wrapped in {type(l.model).__name__}"
         if not any(p.requires_grad for p in l.model.parameters()): return "the model has no trainable parameters"
         for cb in l.cbs:
-            if type(cb).__name__ in _not_with: return f"{type(cb).__name__} changes the loss or the gradients around the backward"
+            name = type(cb).__name__
+            if name in _not_with: return f"{name} changes the loss or the gradients around the backward"
             if cb is not self and defines(cb, 'before_backward') and not getattr(type(cb), 'graph_safe', False):
-                return f"{type(cb).__name__} defines before_backward"
-        hooked = [n for n,mod in l.model.named_modules() if mod._forward_hooks or mod._forward_pre_hooks or mod._backward_hooks]
+                return f"{name} defines before_backward"
+        hooked = [n for n,mod in l.model.named_modules()
+                  if mod._forward_hooks or mod._forward_pre_hooks or mod._backward_hooks]
         if hooked: return f"layers {hooked[:3]} have hooks, which a replay would not call"
 
     def _capture(self):
         "Record forward + loss + backward on static copies of this batch (PyTorch's whole-network capture recipe)"
         l, m = self.learn, self.learn.model
-        l.pred = l.loss_grad = None      # free the last batch's autograd graph: its gradient accumulators belong to another stream
+        # free the last batch's autograd graph: its gradient accumulators belong to another stream
+        l.pred = l.loss_grad = None
         self._xs,self._ys = [x.clone() for x in l.xb],[y.clone() for y in l.yb]
         self._ps = [p for p in m.parameters() if p.requires_grad]
         bufs = [b.clone() for b in m.buffers()]        # BatchNorm statistics: the warm-up passes must not count
         def step():
-            out = m(*self._xs); loss = l.loss_func(out, *self._ys); loss.backward()
+            out = m(*self._xs)
+            loss = l.loss_func(out, *self._ys)
+            loss.backward()
             return out, loss
         stream = torch.cuda.current_stream() if self._ps[0].is_cuda else None
         try:

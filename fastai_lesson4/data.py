@@ -362,15 +362,17 @@ class TensorDS:
     "Images `x` and targets `y` on one device, with their `vocab` and the `loss_func` that fits them"
     split_idx = None   # set by `set_split_idx`: which split's transforms the loaders over this dataset apply
     def __init__(self, x:torch.Tensor, # `uint8` (or float in [0,1]) images `(N,H,W)`, `(N,C,H,W)` or `(N,D)`
-                 y:torch.Tensor|None, # `int64` class indices `(N,)` or float targets `(N,k)`; `None` for unlabelled items
+                 y:torch.Tensor|None, # `int64` class indices `(N,)` or float targets `(N,k)`; `None`: unlabelled items
                  vocab:list|None=None, # class names; defaults to '0','1',... for integer `y`
                  loss_func=None): # defaults to `CrossEntropyLossFlat()` for integer `y`, none for float `y`
-        check(x.dtype == torch.uint8 or x.is_floating_point(), f"TensorDS: `x` must be uint8 or float, got {x.dtype}", TypeError)
+        check(x.dtype == torch.uint8 or x.is_floating_point(), f"TensorDS: `x` must be uint8 or float, got {x.dtype}",
+              TypeError)
         check(x.ndim in (2, 3, 4), f"TensorDS: `x` must be (N,H,W), (N,C,H,W) or (N,D), got {tuple(x.shape)}")
         check(y is None or len(x) == len(y), f"TensorDS: {len(x)} images but {len(y) if y is not None else 0} targets")
         is_cls = y is not None and not (y.is_floating_point() or y.is_complex())
         if is_cls and vocab is None: vocab = default_vocab(y)
-        if vocab is not None and not isinstance(vocab, CategoryMap): vocab = CategoryMap(list(vocab), sort=False)  # what fastai's interpretation reads
+        # a `CategoryMap` is what fastai's interpretation reads
+        if vocab is not None and not isinstance(vocab, CategoryMap): vocab = CategoryMap(list(vocab), sort=False)
         if loss_func is None and is_cls: loss_func = CrossEntropyLossFlat()
         store_attr('x,y,vocab,loss_func')
 
@@ -447,10 +449,12 @@ class TensorDL:
                 ):
         check(isinstance(ds, TensorDS), f"TensorDL: `ds` must be a TensorDS, got {type(ds).__name__}", TypeError)
         self.bs, self.last_idx = check_num('`bs`', bs, lo=1, integer=True, prefix='TensorDL: '), None
-        self.batch_tfms = list(batch_tfms) if isinstance(batch_tfms, (list, tuple)) else ([] if batch_tfms is None else [batch_tfms])
+        tfms = [] if batch_tfms is None else batch_tfms
+        self.batch_tfms = list(tfms) if isinstance(tfms, (list, tuple)) else [tfms]
         store_attr('ds,shuffle,drop_last,flatten,normalize,mean,std,split_idx,seed')
         self._pipe = Pipeline(self.batch_tfms, split_idx=split_idx) if self.batch_tfms else None
-        self._direct = self._pipe is not None and all(type(t) is DigitAugment for t in self._pipe.fs)  # no Pipeline needed
+        # only `DigitAugment`s: call them directly, no Pipeline needed
+        self._direct = self._pipe is not None and all(type(t) is DigitAugment for t in self._pipe.fs)
         self.to(ds.device if device is None else device)
 
     dataset = property(lambda self: self.ds)
@@ -465,7 +469,8 @@ class TensorDL:
         return self._gen
     def __len__(self): return self.n // self.bs if self.drop_last else math.ceil(self.n / self.bs)
     def __repr__(self):
-        return f"TensorDL(n={self.n}, bs={self.bs}, shuffle={self.shuffle}, drop_last={self.drop_last}, device={self.device})"
+        return (f"TensorDL(n={self.n}, bs={self.bs}, shuffle={self.shuffle}, drop_last={self.drop_last}, "
+                f"device={self.device})")
 
     def to(self, device):
         "Move the data (shared with every loader made by `new`) to `device`; reseeds the loader's generator"
@@ -487,11 +492,14 @@ class TensorDL:
         cpu, fuse = self.device.type == 'cpu', self.normalize and self._pipe is None  # fuse: scale and shift in two ops
         split = self.split_idx if self.ds.split_idx is None else self.ds.split_idx
         with _one_thread(cpu):
-            x = self.ds.x.index_select(0, idxs)  # the one gather (index_select copies whole rows: ~20x faster than x[idx] on CPU)
+            # the one gather (index_select copies whole rows: ~20x faster than x[idx] on CPU)
+            x = self.ds.x.index_select(0, idxs)
             scale = (1/255 if x.dtype == torch.uint8 else 1.) / (self.std if fuse else 1.)
-            xb = x.mul(scale) if x.dtype == torch.uint8 else x.float().mul_(scale)  # float32; `x` is our copy: in-place is safe
+            # float32; `x` is our copy: in-place is safe
+            xb = x.mul(scale) if x.dtype == torch.uint8 else x.float().mul_(scale)
             if xb.ndim == 3: xb = xb.unsqueeze(1)
-        if self._direct:  # `DigitAugment` takes plain tensors: skipping the Pipeline and `TensorImage` saves ~0.2 ms a batch on a CPU
+        # `DigitAugment` takes plain tensors: skipping the Pipeline and `TensorImage` saves ~0.2 ms a batch on a CPU
+        if self._direct:
             for t in self._pipe.fs: xb = t(xb, split_idx=split)
         elif self._pipe is not None:
             self._pipe.split_idx = split
@@ -507,7 +515,8 @@ class TensorDL:
         if 'after_batch' in kwargs: kwargs['batch_tfms'] = kwargs.pop('after_batch')   # fastai's name, e.g. in `tta`
         unknown = set(kwargs) - set(_DL_ARGS) - {'device'}
         check(not unknown, f"TensorDL.new: unknown arguments {sorted(unknown)}; accepted: {list(_DL_ARGS)}, device "
-              f"(fastai's {sorted(_IGNORED)} are ignored; item transforms cannot apply to tensors: use batch_tfms)", TypeError)
+              f"(fastai's {sorted(_IGNORED)} are ignored; item transforms cannot apply to tensors: use batch_tfms)",
+              TypeError)
         kw = {k: getattr(self, k) for k in _DL_ARGS} | kwargs
         return TensorDL(self.ds if ds is None else ds, **kw)
     def one_batch(self) -> tuple:
@@ -539,7 +548,8 @@ class TensorDL:
     def _images(self, xb, max_n):
         imgs = self.decode(xb)[:max_n]
         check(imgs.ndim != 2, "show_batch: the items are flat vectors, not images")
-        return imgs[:, 0] if imgs.ndim == 4 and imgs.shape[1] == 1 else imgs.permute(0, 2, 3, 1) if imgs.ndim == 4 else imgs
+        if imgs.ndim == 4: return imgs[:, 0] if imgs.shape[1] == 1 else imgs.permute(0, 2, 3, 1)
+        return imgs
     def _grid(self, n, ncols, figsize, **kwargs):
         ncols = min(ncols, n)
         nrows = math.ceil(n / ncols)
@@ -580,24 +590,36 @@ def _digit(o, shape) -> torch.Tensor:
     check(t.numel() == math.prod(shape), f"test_dl: an item of shape {tuple(t.shape)}, but the loaders' digits are "
           f"{tuple(shape)}: resize it first (`lesson4 predict` prepares drawings the way MNIST did)")
     if t.is_floating_point():
-        check(0 <= float(t.min()) and float(t.max()) <= 1.001, "test_dl: float digits must be in [0,1]: divide 0-255 values "
-              "by 255, or pass uint8")
+        check(0 <= float(t.min()) and float(t.max()) <= 1.001,
+              "test_dl: float digits must be in [0,1]: divide 0-255 values by 255, or pass uint8")
     else: check(t.dtype == torch.uint8, f"test_dl: digits must be uint8 or float in [0,1], got {t.dtype}", TypeError)
     return t.reshape(shape)
 
 def _stack_digits(items, shape) -> torch.Tensor:
     "`items` (a batch tensor/array, or a list of digits of any kind) as one `(N,*shape)` tensor: uint8 if all are"
-    if isinstance(items, (torch.Tensor, np.ndarray)) and tuple(items.shape[1:]) != tuple(shape) and items.ndim == len(shape):
+    arr = isinstance(items, (torch.Tensor, np.ndarray))
+    if arr and tuple(items.shape[1:]) != tuple(shape) and items.ndim == len(shape):
         items = [items]   # one digit, not a batch
     ts = [_digit(o, shape) for o in items]
     if all(t.dtype == torch.uint8 for t in ts): return torch.stack(ts)
     return torch.stack([t.float()/255 if t.dtype == torch.uint8 else t.float() for t in ts])
 
 # %% ../nbs/04_data.ipynb #741cb78a
+def _check_split(nm, x, y, normalize):
+    "`from_tensors`' rules for the `nm` split: tensors, one target per image, not empty, floats in [0,1] to normalize"
+    check(isinstance(x, torch.Tensor) and isinstance(y, torch.Tensor),
+          f"from_tensors: x_{nm} and y_{nm} must be tensors, got {type(x).__name__}, {type(y).__name__}", TypeError)
+    check(len(x) == len(y), f"from_tensors: x_{nm} has {len(x)} items but y_{nm} has {len(y)}")
+    check(len(x) > 0, f"from_tensors: x_{nm} is empty: the {nm} set needs at least one image")
+    hi = float(x.max()) if normalize and x.is_floating_point() else 0.   # `mean`/`std` are on the [0,1] scale
+    check(not hi > 1.001, f"from_tensors: float images must be in [0,1] to be normalized, but x_{nm} goes up to "
+          f"{hi:g}: divide 0-255 values by 255, pass them as uint8, or pass normalize=False")
+
 class TensorDataLoaders(DataLoaders):
     "Train and valid `TensorDL`s over tensors that live on the device"
     @classmethod
-    def from_tensors(cls, x_train, y_train, x_valid, y_valid, # images (`uint8`, or float in [0,1]; `(N,28,28)`) and targets
+    def from_tensors(cls,
+                     x_train, y_train, x_valid, y_valid, # images (`uint8`, or float in [0,1]; `(N,28,28)`) and targets
                      bs:int=256, # batch size
                      val_bs:int|None=None, # validation batch size, defaults to `bs`
                      device=None, # defaults to fastai's `default_device()` (the GPU when there is one)
@@ -606,7 +628,7 @@ class TensorDataLoaders(DataLoaders):
                      normalize:bool=True, # normalize by `mean` and `std` after `batch_tfms`
                      mean:float=MNIST_MEAN, std:float=MNIST_STD,
                      vocab:list|None=None, # class names; defaults to '0'...'9'
-                     loss_func=None, # put on the datasets for `Learner`; defaults to `CrossEntropyLossFlat` for class indices
+                     loss_func=None, # on the datasets, for `Learner`; default: `CrossEntropyLossFlat` for class indices
                      shuffle:bool=True, # shuffle the training set each epoch
                      drop_last:bool=True, # drop the training set's last partial batch
                      seed:int|None=None, # seed of the training loader's shuffling; `None`: torch's global RNG
@@ -614,14 +636,8 @@ class TensorDataLoaders(DataLoaders):
                     ) -> TensorDataLoaders:
         "`DataLoaders` over in-memory tensors, moved once to `device`"
         device = default_device() if device is None else torch.device(device)
-        for nm, x, y in (('train', x_train, y_train), ('valid', x_valid, y_valid)):
-            if not isinstance(x, torch.Tensor) or not isinstance(y, torch.Tensor):
-                raise TypeError(f"from_tensors: x_{nm} and y_{nm} must be tensors, got {type(x).__name__}, {type(y).__name__}")
-            if len(x) != len(y): raise ValueError(f"from_tensors: x_{nm} has {len(x)} items but y_{nm} has {len(y)}")
-            if len(x) == 0: raise ValueError(f"from_tensors: x_{nm} is empty: the {nm} set needs at least one image")
-            if normalize and x.is_floating_point() and (hi := float(x.max())) > 1.001:   # `mean`/`std` are on the [0,1] scale
-                raise ValueError(f"from_tensors: float images must be in [0,1] to be normalized, but x_{nm} goes up to {hi:g}: "
-                                 "divide 0-255 values by 255, pass them as uint8, or pass normalize=False")
+        _check_split('train', x_train, y_train, normalize)
+        _check_split('valid', x_valid, y_valid, normalize)
         if vocab is None and not y_train.is_floating_point(): vocab = default_vocab(y_train, y_valid)
         kw = dict(device=device, flatten=flatten, batch_tfms=batch_tfms, normalize=normalize, mean=mean, std=std)
         train = TensorDL(TensorDS(x_train, y_train, vocab, loss_func), bs=bs, shuffle=shuffle, drop_last=drop_last,
@@ -639,7 +655,8 @@ class TensorDataLoaders(DataLoaders):
         "`TensorDataLoaders` of the digits from `source`"
         d = get_mnist(source)
         return cls.from_tensors(d.x_train, d.y_train, d.x_valid, d.y_valid, vocab=d.vocab, **kwargs)
-    def test_dl(self, test_items, # digits: a tensor or array `(N,H,W)`, or a list of tensors, arrays, PIL images or image paths
+    def test_dl(self,
+                test_items, # digits: a tensor or array `(N,H,W)`, or a list of tensors, arrays, PIL images or paths
                 rm_type_tfms=None, # (fastai's argument; nothing to remove here)
                 with_labels:bool=False, # the items are `(digit, label)` pairs
                 **kwargs): # passed to `TensorDL.new` (fastai's `num_workers` and such are ignored)

@@ -16,6 +16,7 @@ from torch.nn.parallel import DistributedDataParallel as DDP
 from fastcore.basics import patch, store_attr, noop
 from fastai.torch_core import rank_distrib, num_distrib, to_detach, apply
 from fastai.callback.core import GatherPredsCallback
+from .core import check
 from .learner import Learner, Callback
 from .data import TensorDL
 
@@ -25,11 +26,12 @@ class ShardedDL:
     def __init__(self, dl, # a `TensorDL` (sliced by index) or any loader giving the same batches on every rank
                  rank:int, world:int, # this process and the number of processes
                  seed:int=0, # seed of the shared permutation when `dl` has none of its own
-                 train:bool|None=None): # training: equal full shards on every rank; default: guessed from `shuffle`/`drop_last`
-        store_attr('dl,rank,world,train'); self.seed = dl.seed if getattr(dl, 'seed', None) is not None else seed
+                 train:bool|None=None): # training: equal full shards on all ranks; default: from `shuffle`/`drop_last`
+        store_attr('dl,rank,world,train')
+        self.seed = dl.seed if getattr(dl, 'seed', None) is not None else seed
         self._gen, self.last_idx = None, None
     def __getattr__(self, k):
-        if k.startswith('_') or k == 'dl': raise AttributeError(k)
+        check(not k.startswith('_') and k != 'dl', k, AttributeError)   # the rest is the loader's
         return getattr(self.dl, k)
     @property
     def _train(self):
@@ -47,9 +49,10 @@ class ShardedDL:
                 if i % self.world == self.rank: yield b
             return
         dl, dev = self.dl, self.dl.device
-        gen = getattr(dl, 'generator', None)     # the loader's own seeded generator: same draws as one process would make
+        gen = getattr(dl, 'generator', None)   # the loader's own seeded generator: the draws one process would make
         if gen is None:
-            if self._gen is None or self._gen.device != dev: self._gen = torch.Generator(device=dev).manual_seed(self.seed)
+            if self._gen is None or self._gen.device != dev:
+                self._gen = torch.Generator(device=dev).manual_seed(self.seed)
             gen = self._gen
         idx = torch.randperm(dl.n, device=dev, generator=gen) if dl.shuffle else torch.arange(dl.n, device=dev)
         if self._train:
@@ -67,10 +70,13 @@ class ShardedDL:
     def _gather(self, t):
         if not isinstance(t, torch.Tensor) or t.ndim == 0: return t
         dev = t.device if dist.get_backend() == 'nccl' else torch.device('cpu')
-        t = t.to(dev); ns = [torch.zeros(1, dtype=torch.long, device=dev) for _ in range(self.world)]
+        t = t.to(dev)
+        ns = [torch.zeros(1, dtype=torch.long, device=dev) for _ in range(self.world)]
         dist.all_gather(ns, torch.tensor([len(t)], device=dev))
-        m = int(max(ns)); parts = [t.new_empty((m, *t.shape[1:])) for _ in range(self.world)]
-        dist.all_gather(parts, torch.cat([t, t.new_zeros((m - len(t), *t.shape[1:]))]))   # equal sizes for the collective
+        m = int(max(ns))
+        parts = [t.new_empty((m, *t.shape[1:])) for _ in range(self.world)]
+        # padded to equal sizes for the collective
+        dist.all_gather(parts, torch.cat([t, t.new_zeros((m - len(t), *t.shape[1:]))]))
         return torch.cat([p[:int(n)] for p, n in zip(parts, ns)])
 
 # %% ../nbs/08_distributed.ipynb #50649ee3
@@ -83,13 +89,14 @@ def _reduce_metric(m, dev):
         m.total, m.count = t[0].float(), int(t[1].item())
     elif isinstance(getattr(m, 'val', None), torch.Tensor):
         v = m.val.detach().to(dev, torch.float64).reshape(()).clone()
-        dist.all_reduce(v); m.val = (v/dist.get_world_size()).float()
+        dist.all_reduce(v)
+        m.val = (v/dist.get_world_size()).float()
 
 class _LocalDL:
     "A loader whose batches are not gathered across ranks (every rank already sees all of them)"
     def __init__(self, dl): self.dl = dl
     def __getattr__(self, k):
-        if k == 'dl': raise AttributeError(k)
+        check(k != 'dl', k, AttributeError)
         return getattr(self.dl, k)
     def __iter__(self): return iter(self.dl)
     def __len__(self): return len(self.dl)
@@ -104,7 +111,8 @@ class DDPCallback(Callback):
         l, self.rank, self.world = self.learn, dist.get_rank(), dist.get_world_size()
         p = next(l.model.parameters())
         self.dev = p.device
-        if p.device.type == 'cuda': l.model = nn.SyncBatchNorm.convert_sync_batchnorm(l.model)  # BatchNorm over the global batch
+        # BatchNorm over the global batch
+        if p.device.type == 'cuda': l.model = nn.SyncBatchNorm.convert_sync_batchnorm(l.model)
         if not isinstance(l.model, DDP):
             l.model = DDP(l.model, device_ids=[p.device.index] if p.device.type == 'cuda' else None,
                           find_unused_parameters=self.find_unused_parameters)
@@ -112,12 +120,13 @@ class DDPCallback(Callback):
     def _shard(self, dl):
         "This rank's `ShardedDL` of `dl`; in training every rank gets the same number of equal batches (DDP needs that)"
         k = id(dl), self.learn.training
-        if k not in self._shards: self._shards[k] = ShardedDL(dl, self.rank, self.world, self.seed, train=self.learn.training)
+        if k not in self._shards:
+            self._shards[k] = ShardedDL(dl, self.rank, self.world, self.seed, train=self.learn.training)
         return self._shards[k]
     def before_train(self): self.learn.dl = self._shard(self.learn.dl)
     def before_validate(self):
-        if any(isinstance(cb, GatherPredsCallback) for cb in self.learn.cbs): self.learn.dl = _LocalDL(self.learn.dl)  # get_preds: whole set on every rank
-        else: self.learn.dl = self._shard(self.learn.dl)
+        preds = any(isinstance(cb, GatherPredsCallback) for cb in self.learn.cbs)   # get_preds: whole set on every rank
+        self.learn.dl = _LocalDL(self.learn.dl) if preds else self._shard(self.learn.dl)
     def _reduce(self, mets):
         for m in mets: _reduce_metric(m, self.dev if dist.get_backend() == 'nccl' else 'cpu')
     def after_train(self):
@@ -148,7 +157,8 @@ def distrib_ctx(self:Learner, backend:str|None=None, # 'nccl' or 'gloo'
         return
     created = not dist.is_initialized()
     dev = init_distributed(backend)
-    if dev.type == 'cuda' and getattr(self.dls, 'device', None) != dev and hasattr(self.dls, 'to'): self.dls.to(dev)  # this rank's GPU
+    if dev.type == 'cuda' and getattr(self.dls, 'device', None) != dev and hasattr(self.dls, 'to'):
+        self.dls.to(dev)   # this rank's GPU
     cb, prog, logger = DDPCallback(seed), getattr(self, 'progress', None), self.logger
     self.add_cb(cb)
     if rank_distrib() != 0:                      # only rank 0 prints and draws progress bars
@@ -156,7 +166,8 @@ def distrib_ctx(self:Learner, backend:str|None=None, # 'nccl' or 'gloo'
         if prog is not None: self.remove_cb(prog)
     try: yield self
     finally:
-        self.remove_cb(cb); self.logger = logger
+        self.remove_cb(cb)
+        self.logger = logger
         if isinstance(self.model, DDP): self.model = self.model.module   # also after an error inside the fit
         if rank_distrib() != 0 and prog is not None: self.add_cb(prog)
         if created: dist.destroy_process_group()
