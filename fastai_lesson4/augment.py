@@ -11,7 +11,7 @@ __all__ = ['gauss_matrix', 'gauss_factor', 'DigitAugment', 'show_augmented']
 import math
 import torch, torch.nn.functional as F
 from torch import Tensor
-from fastcore.basics import store_attr, AttrDict, patch, ifnone
+from fastcore.basics import store_attr, AttrDict, ifnone
 from fastai.torch_core import TensorBase, TensorImage, retain_type
 from fastai.vision.augment import RandTransform
 from .core import check_num, check
@@ -57,6 +57,15 @@ def _check_args(a:dict) -> dict:
                                           what='None or an int in [-2**63, 2**64)')
     return res | dict(seed=seed)
 
+def _check_batch(x):
+    check(isinstance(x, Tensor), f"DigitAugment: expected a float tensor (B,C,H,W), got {type(x).__name__}", TypeError)
+    check(x.ndim == 4, f"DigitAugment: expected a 4-D batch (B,C,H,W), got shape {tuple(x.shape)}")
+    check(x.is_floating_point(), f"DigitAugment: expected a floating point batch (float32/16/bf16), got {x.dtype}; "
+          "convert uint8 with x.float()/255", TypeError)
+
+def _plain(o): return isinstance(o, Tensor) and not isinstance(o, TensorBase)
+
+# %% ../nbs/03_augment.ipynb #e4961ea2
 class DigitAugment(RandTransform):
     "Per-sample affine + elastic (one `grid_sample`), brightness, contrast and erasing for a float `(B,C,H,W)` batch"
     order,split_idx = 35,0
@@ -102,169 +111,153 @@ class DigitAugment(RandTransform):
 
     def encodes(self, x:TensorImage): return self.apply(x, self._params)
 
-# %% ../nbs/03_augment.ipynb #d4f691c6
-@patch
-def _gen(self:DigitAugment, device):
-    if self.generator is not None:
-        if self.generator.device.type != torch.device(device).type:
-            raise ValueError(f"DigitAugment: generator is on {self.generator.device} but the batch is on {device}")
-        return self.generator
-    if self.seed is None: return None
-    key = str(device)
-    if key not in self._gens: self._gens[key] = torch.Generator(device).manual_seed(self.seed)
-    return self._gens[key]
+    # Drawing the parameters
+    def _gen(self, device):
+        if self.generator is not None:
+            if self.generator.device.type != torch.device(device).type:
+                raise ValueError(f"DigitAugment: generator is on {self.generator.device} but the batch is on {device}")
+            return self.generator
+        if self.seed is None: return None
+        key = str(device)
+        if key not in self._gens: self._gens[key] = torch.Generator(device).manual_seed(self.seed)
+        return self._gens[key]
 
-@patch
-def _const(self:DigitAugment, device, H:int, W:int):
-    key = (str(device), H, W)
-    if key not in self._consts:
-        mag = [self.max_rotate, math.log1p(self.max_scale), math.log1p(self.max_aspect), self.max_shear,
-               self.max_translate*W, self.max_translate*H, self.max_brightness, math.log1p(self.max_contrast)]
-        p = [getattr(self, n) for n in _probs]
-        xs,ys = (torch.arange(W)*2+1)/W-1, (torch.arange(H)*2+1)/H-1  # pixel centres, align_corners=False
-        ah,bw = torch.zeros(H,0),torch.zeros(W,0)
-        if self.alpha > 0 and H and W:   # var of U(-1,1); an empty image has no field
-            ah,bw = gauss_factor(H, self.sigma)/math.sqrt(3), gauss_factor(W, self.sigma)
-        base = torch.stack([xs.expand(H,W), ys[:,None].expand(H,W), torch.ones(H,W)]).view(3, H*W)
-        c = dict(mag=torch.tensor(mag), p=torch.tensor(p), idx=torch.tensor([0,1,2,3,4,4,6,7]), ah=ah, bwt=bw.T,
-                 base=base, pix=torch.tensor([2/max(W,1), 2/max(H,1)]), rows=torch.arange(H)+0.5,
-                 cols=torch.arange(W)+0.5)
-        self._consts[key] = {k:v.to(device=device, dtype=torch.float32 if v.is_floating_point() else v.dtype)
-                             .contiguous() for k,v in c.items()}
-    return self._consts[key]
+    def _const(self, device, H:int, W:int):
+        key = (str(device), H, W)
+        if key not in self._consts:
+            mag = [self.max_rotate, math.log1p(self.max_scale), math.log1p(self.max_aspect), self.max_shear,
+                   self.max_translate*W, self.max_translate*H, self.max_brightness, math.log1p(self.max_contrast)]
+            p = [getattr(self, n) for n in _probs]
+            xs,ys = (torch.arange(W)*2+1)/W-1, (torch.arange(H)*2+1)/H-1  # pixel centres, align_corners=False
+            ah,bw = torch.zeros(H,0),torch.zeros(W,0)
+            if self.alpha > 0 and H and W:   # var of U(-1,1); an empty image has no field
+                ah,bw = gauss_factor(H, self.sigma)/math.sqrt(3), gauss_factor(W, self.sigma)
+            base = torch.stack([xs.expand(H,W), ys[:,None].expand(H,W), torch.ones(H,W)]).view(3, H*W)
+            c = dict(mag=torch.tensor(mag), p=torch.tensor(p), idx=torch.tensor([0,1,2,3,4,4,6,7]), ah=ah, bwt=bw.T,
+                     base=base, pix=torch.tensor([2/max(W,1), 2/max(H,1)]), rows=torch.arange(H)+0.5,
+                     cols=torch.arange(W)+0.5)
+            self._consts[key] = {k:v.to(device=device, dtype=torch.float32 if v.is_floating_point() else v.dtype)
+                                 .contiguous() for k,v in c.items()}
+        return self._consts[key]
 
-@patch
-def _sparse(self:DigitAugment, device):
-    "Elastic work for the deformed images only? (CPU: yes; accelerators: all images, so that nothing reads back)"
-    return torch.device(device).type == 'cpu' if self.sparse_elastic is None else self.sparse_elastic
+    def _sparse(self, device):
+        "Elastic work for the deformed images only? (CPU: yes; accelerators: all images, so that nothing reads back)"
+        return torch.device(device).type == 'cpu' if self.sparse_elastic is None else self.sparse_elastic
 
-@patch(as_prop=True)
-def elastic_on(self:DigitAugment): return self.alpha > 0 and self.p_elastic > 0
-@patch(as_prop=True)
-def erase_on(self:DigitAugment): return self.max_erase > 0 and self.p_erase > 0
-@patch(as_prop=True)
-def geometry_on(self:DigitAugment):
-    return self.elastic_on or any(m > 0 and p > 0 for m,p in zip(
-        [self.max_rotate, self.max_scale, self.max_aspect, self.max_shear, self.max_translate],
-        [self.p_rotate, self.p_scale, self.p_aspect, self.p_shear, self.p_translate]))
+    @property
+    def elastic_on(self): return self.alpha > 0 and self.p_elastic > 0
+    @property
+    def erase_on(self): return self.max_erase > 0 and self.p_erase > 0
+    @property
+    def geometry_on(self):
+        return self.elastic_on or any(m > 0 and p > 0 for m,p in zip(
+            [self.max_rotate, self.max_scale, self.max_aspect, self.max_shear, self.max_translate],
+            [self.p_rotate, self.p_scale, self.p_aspect, self.p_shear, self.p_translate]))
 
-# %% ../nbs/03_augment.ipynb #29848241
-@patch
-def draw_params(self:DigitAugment,
-                n:int, # batch size
-                size=(28,28), # `(H,W)` of the images
-                device=None, # where to draw them
-               )->AttrDict: # per-image tensors, see below
-    "Draw every image's parameters (on an accelerator with no host-device synchronisation)"
-    H,W = size
-    device = torch.device('cpu') if device is None else torch.device(device)
-    g,c = self._gen(device),self._const(device, H, W)
-    u = torch.rand(n, 21, generator=g, device=device)
-    on = u[:,8:17] < c['p']
-    v = (u[:,:8]*2-1)*c['mag']*on[:,c['idx']]
-    p = AttrDict(angle=v[:,0], scale=v[:,1].exp(), aspect=v[:,2].exp(), shear=v[:,3], tx=v[:,4], ty=v[:,5],
-                 brightness=v[:,6], contrast=v[:,7].exp(), elastic=None, deformed=None, erase=None)
-    if self.elastic_on:
-        shape, p.deformed = (2, c['ah'].shape[1], c['bwt'].shape[0]), on[:,5]
-        if self._sparse(device):   # draw only for the ~15% deformed images: reading which ones back is free on a CPU
-            idx = p.deformed.nonzero().squeeze(1)
-            z = torch.randn(len(idx), *shape, generator=g, device=device).mul_(self.alpha)
-            p.elastic = torch.zeros(n, *shape, device=device).index_copy_(0, idx, z)
-        else: p.elastic = torch.randn(n, *shape, generator=g, device=device)*(self.alpha*on[:,5]).view(n,1,1,1)
-    if self.erase_on:
-        area = u[:,17]*(self.max_erase*H*W)
-        ratio = torch.exp((u[:,18]*2-1)*math.log(3))
-        h,w = (area*ratio).sqrt().clamp(max=H), (area/ratio).sqrt().clamp(max=W)
-        p.erase = torch.stack([u[:,19]*(H-h), u[:,20]*(W-w), h*on[:,8], w], 1)
-    return p
+    def draw_params(self,
+                    n:int, # batch size
+                    size=(28,28), # `(H,W)` of the images
+                    device=None, # where to draw them
+                   )->AttrDict: # per-image tensors, see below
+        "Draw every image's parameters (on an accelerator with no host-device synchronisation)"
+        H,W = size
+        device = torch.device('cpu') if device is None else torch.device(device)
+        g,c = self._gen(device),self._const(device, H, W)
+        u = torch.rand(n, 21, generator=g, device=device)
+        on = u[:,8:17] < c['p']
+        v = (u[:,:8]*2-1)*c['mag']*on[:,c['idx']]
+        p = AttrDict(angle=v[:,0], scale=v[:,1].exp(), aspect=v[:,2].exp(), shear=v[:,3], tx=v[:,4], ty=v[:,5],
+                     brightness=v[:,6], contrast=v[:,7].exp(), elastic=None, deformed=None, erase=None)
+        if self.elastic_on:
+            shape, p.deformed = (2, c['ah'].shape[1], c['bwt'].shape[0]), on[:,5]
+            # draw only for the ~15% deformed images: reading which ones back is free on a CPU
+            if self._sparse(device):
+                idx = p.deformed.nonzero().squeeze(1)
+                z = torch.randn(len(idx), *shape, generator=g, device=device).mul_(self.alpha)
+                p.elastic = torch.zeros(n, *shape, device=device).index_copy_(0, idx, z)
+            else: p.elastic = torch.randn(n, *shape, generator=g, device=device)*(self.alpha*on[:,5]).view(n,1,1,1)
+        if self.erase_on:
+            area = u[:,17]*(self.max_erase*H*W)
+            ratio = torch.exp((u[:,18]*2-1)*math.log(3))
+            h,w = (area*ratio).sqrt().clamp(max=H), (area/ratio).sqrt().clamp(max=W)
+            p.erase = torch.stack([u[:,19]*(H-h), u[:,20]*(W-w), h*on[:,8], w], 1)
+        return p
 
-# %% ../nbs/03_augment.ipynb #fcba62ad
-@patch
-def affine_theta(self:DigitAugment, p:AttrDict, size)->Tensor:
-    "`(B,2,3)` matrices, in `affine_grid`'s convention (`align_corners=False`), of each image's inverse affine map"
-    H,W = size
-    a,sh = p.angle*(math.pi/180), p.shear*(math.pi/180)
-    co,si,t = a.cos(),a.sin(),sh.tan()
-    sa = p.aspect.sqrt()
-    sx,sy = p.scale*sa, p.scale/sa
-    m00,m01,m10,m11 = (co-t*si)/sx, (si+t*co)/sx, -si/sy, co/sy
-    bx,by = -(m00*p.tx+m01*p.ty)*(2/W), -(m10*p.tx+m11*p.ty)*(2/H)
-    return torch.stack([m00, m01*(H/W), bx, m10*(W/H), m11, by], 1).view(-1,2,3)
+    # One sampling grid
+    def affine_theta(self, p:AttrDict, size)->Tensor:
+        "`(B,2,3)` matrices, in `affine_grid`'s convention (`align_corners=False`), of each image's inverse affine map"
+        H,W = size
+        a,sh = p.angle*(math.pi/180), p.shear*(math.pi/180)
+        co,si,t = a.cos(),a.sin(),sh.tan()
+        sa = p.aspect.sqrt()
+        sx,sy = p.scale*sa, p.scale/sa
+        m00,m01,m10,m11 = (co-t*si)/sx, (si+t*co)/sx, -si/sy, co/sy
+        bx,by = -(m00*p.tx+m01*p.ty)*(2/W), -(m10*p.tx+m11*p.ty)*(2/H)
+        return torch.stack([m00, m01*(H/W), bx, m10*(W/H), m11, by], 1).view(-1,2,3)
 
-@patch
-def elastic_field(self:DigitAugment, p:AttrDict, size, scale=None)->Tensor|None:
-    "`(B,2,H,W)` elastic displacement in pixels (x then y), or `None` when elastic is off; `scale` multiplies x and y"
-    if p.elastic is None: return None
-    H,W = size
-    c = self._const(p.elastic.device, H, W)
-    z = p.elastic if scale is None else p.elastic*scale.view(1,2,1,1)
-    n,_,rh,rw = z.shape
-    return (torch.matmul(c['ah'], z.view(n*2, rh, rw)).view(-1, rw) @ c['bwt']).view(n, 2, H, W)
+    def elastic_field(self, p:AttrDict, size, scale=None)->Tensor|None:
+        "`(B,2,H,W)` elastic displacement in pixels (x then y), or `None` when elastic is off; `scale` multiplies x and y"
+        if p.elastic is None: return None
+        H,W = size
+        c = self._const(p.elastic.device, H, W)
+        z = p.elastic if scale is None else p.elastic*scale.view(1,2,1,1)
+        n,_,rh,rw = z.shape
+        return (torch.matmul(c['ah'], z.view(n*2, rh, rw)).view(-1, rw) @ c['bwt']).view(n, 2, H, W)
 
-@patch
-def grid(self:DigitAugment, p:AttrDict, size)->Tensor:
-    "`(B,H,W,2)` sampling grid for `grid_sample` (`align_corners=False`): affine map plus elastic displacement"
-    H,W = size
-    th = self.affine_theta(p, size)
-    c = self._const(th.device, H, W)
-    g = (th.view(-1, 3) @ c['base']).view(-1, 2, H, W)
-    if p.elastic is not None:
-        if self._sparse(th.device):   # only the deformed images' fields
-            idx = p.elastic.flatten(1).abs().amax(1).gt(0).nonzero().squeeze(1)   # the images with a nonzero `Z`
-            g.index_add_(0, idx, self.elastic_field(AttrDict(elastic=p.elastic.index_select(0, idx)), size, c['pix']))
-        else: g += self.elastic_field(p, size, c['pix'])
-    return g.permute(0, 2, 3, 1)
+    def grid(self, p:AttrDict, size)->Tensor:
+        "`(B,H,W,2)` sampling grid for `grid_sample` (`align_corners=False`): affine map plus elastic displacement"
+        H,W = size
+        th = self.affine_theta(p, size)
+        c = self._const(th.device, H, W)
+        g = (th.view(-1, 3) @ c['base']).view(-1, 2, H, W)
+        if p.elastic is not None:
+            if self._sparse(th.device):   # only the deformed images' fields
+                idx = p.elastic.flatten(1).abs().amax(1).gt(0).nonzero().squeeze(1)   # the images with a nonzero `Z`
+                z = AttrDict(elastic=p.elastic.index_select(0, idx))
+                g.index_add_(0, idx, self.elastic_field(z, size, c['pix']))
+            else: g += self.elastic_field(p, size, c['pix'])
+        return g.permute(0, 2, 3, 1)
 
-# %% ../nbs/03_augment.ipynb #29bf5248
-def _check_batch(x):
-    check(isinstance(x, Tensor), f"DigitAugment: expected a float tensor (B,C,H,W), got {type(x).__name__}", TypeError)
-    check(x.ndim == 4, f"DigitAugment: expected a 4-D batch (B,C,H,W), got shape {tuple(x.shape)}")
-    check(x.is_floating_point(), f"DigitAugment: expected a floating point batch (float32/16/bf16), got {x.dtype}; "
-          "convert uint8 with x.float()/255", TypeError)
+    # Lighting and erasing
+    def apply(self,
+              x:Tensor, # float batch `(B,C,H,W)` in [0,1] (before `Normalize`)
+              p:AttrDict, # parameters from `draw_params(B, (H,W), x.device)`
+             )->Tensor: # same type, shape and dtype as `x`
+        "Augment `x` with the parameters `p`: one `grid_sample`, then one multiply-add"
+        _check_batch(x)
+        B,C,H,W = x.shape
+        if x.numel() == 0: return x.clone()   # no images, or images of no pixels: nothing to move
+        xs = x.as_subclass(Tensor)
+        dt = xs.dtype
+        if dt not in (torch.float32, torch.float64): xs = xs.float()  # sample half/bfloat16 in float32: grid precision
+        y = F.grid_sample(xs, self.grid(p, (H,W)).to(xs.dtype), mode='bilinear', padding_mode='zeros',
+                          align_corners=False) if self.geometry_on else xs
+        c,b = p.contrast.to(y.dtype).view(B,1,1,1), p.brightness.to(y.dtype).view(B,1,1,1)
+        if p.erase is not None:
+            k = self._const(x.device, H, W)
+            top,left,h,w = p.erase.unbind(1)
+            r = ((k['rows'] >= top[:,None]) & (k['rows'] < (top+h)[:,None])).to(y.dtype)[:,None,:,None]
+            e = ((k['cols'] >= left[:,None]) & (k['cols'] < (left+w)[:,None])).to(y.dtype)[:,None,None,:]
+            c,b = torch.addcmul(c, c*r, e, value=-1), torch.addcmul(b, b*r, e, value=-1)
+        # in place on grid_sample's output; 3x faster on a CPU than addcmul
+        y = (y.mul_(c) if y is not xs else y*c).add_(b)
+        return retain_type(y if y.dtype == dt else y.to(dt), x)
 
-@patch
-def apply(self:DigitAugment,
-          x:Tensor, # float batch `(B,C,H,W)` in [0,1] (before `Normalize`)
-          p:AttrDict, # parameters from `draw_params(B, (H,W), x.device)`
-         )->Tensor: # same type, shape and dtype as `x`
-    "Augment `x` with the parameters `p`: one `grid_sample`, then one multiply-add"
-    _check_batch(x)
-    B,C,H,W = x.shape
-    if x.numel() == 0: return x.clone()   # no images, or images of no pixels: nothing to move
-    xs = x.as_subclass(Tensor)
-    dt = xs.dtype
-    if dt not in (torch.float32, torch.float64): xs = xs.float()  # sample half/bfloat16 in float32: grid precision
-    y = F.grid_sample(xs, self.grid(p, (H,W)).to(xs.dtype), mode='bilinear', padding_mode='zeros',
-                      align_corners=False) if self.geometry_on else xs
-    c,b = p.contrast.to(y.dtype).view(B,1,1,1), p.brightness.to(y.dtype).view(B,1,1,1)
-    if p.erase is not None:
-        k = self._const(x.device, H, W)
-        top,left,h,w = p.erase.unbind(1)
-        r = ((k['rows'] >= top[:,None]) & (k['rows'] < (top+h)[:,None])).to(y.dtype)[:,None,:,None]
-        e = ((k['cols'] >= left[:,None]) & (k['cols'] < (left+w)[:,None])).to(y.dtype)[:,None,None,:]
-        c,b = torch.addcmul(c, c*r, e, value=-1), torch.addcmul(b, b*r, e, value=-1)
-    y = (y.mul_(c) if y is not xs else y*c).add_(b)  # in place on grid_sample's output; 3x faster on a CPU than addcmul
-    return retain_type(y if y.dtype == dt else y.to(dt), x)
+    # Calling it
+    def __call__(self, b, split_idx:int|None=None, **kwargs):
+        if split_idx is not None and self.split_idx is not None and split_idx != self.split_idx: return b
+        if _plain(b):
+            _check_batch(b)
+            return self.apply(b, self.draw_params(b.shape[0], b.shape[-2:], b.device))
+        if isinstance(b, (tuple,list)) and len(b) and _plain(b[0]) and not any(isinstance(o, TensorImage) for o in b):
+            return type(b)([self(b[0])] + list(b[1:]))
+        if isinstance(b, TensorImage): _check_batch(b)
+        return RandTransform.__call__(self, b, split_idx=self.split_idx, **kwargs)
 
-# %% ../nbs/03_augment.ipynb #73d9305d
-def _plain(o): return isinstance(o, Tensor) and not isinstance(o, TensorBase)
-
-@patch
-def __call__(self:DigitAugment, b, split_idx:int|None=None, **kwargs):
-    if split_idx is not None and self.split_idx is not None and split_idx != self.split_idx: return b
-    if _plain(b):
-        _check_batch(b)
-        return self.apply(b, self.draw_params(b.shape[0], b.shape[-2:], b.device))
-    if isinstance(b, (tuple,list)) and len(b) and _plain(b[0]) and not any(isinstance(o, TensorImage) for o in b):
-        return type(b)([self(b[0])] + list(b[1:]))
-    if isinstance(b, TensorImage): _check_batch(b)
-    return RandTransform.__call__(self, b, split_idx=self.split_idx, **kwargs)
-
-@patch
-def __getstate__(self:DigitAugment):
-    d = self.__dict__.copy()
-    d.update(_gens={}, _consts={}, _params=None, generator=None)  # generators don't pickle; `seed` does
-    return d
+    def __getstate__(self):
+        d = self.__dict__.copy()
+        d.update(_gens={}, _consts={}, _params=None, generator=None)  # generators don't pickle; `seed` does
+        return d
 
 # %% ../nbs/03_augment.ipynb #90abee36
 def show_augmented(xb:Tensor, # batch `(B,C,H,W)` (or `(B,H,W)`): float in [0,1], or `uint8` digits (divided by 255)
