@@ -67,7 +67,7 @@ def fit_one_cycle(self, # the `Learner`
               'mom': sched_1cycle(pct_start, *(self.moms if moms is None else moms))}
     self.fit(n_epoch, cbs=L(HyperScheduler(scheds)) + L(cbs), reset_opt=reset_opt, wd=wd, start_epoch=start_epoch)
 
-# %% ../nbs/02a_schedule.ipynb #c4744849
+# %% ../nbs/02a_schedule.ipynb #063d1c02
 def fit_flat_cos(self, # the `Learner`
                  n_epoch, # number of epochs
                  lr=None, # the flat lr: a number, one per parameter group, or a `slice`; default `self.lr`
