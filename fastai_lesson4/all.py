@@ -6,7 +6,7 @@
 import importlib as _importlib
 import fastai.vision.all as _fastai_all
 
-_modules = ['core', 'basics', 'learner', 'schedule', 'augment', 'data', 'callbacks', 'viz', 'landscape', 'distributed', 'cli', 'capture']
+_modules = ['core', 'basics', 'learner', 'schedule', 'augment', 'data', 'models', 'callbacks', 'viz', 'landscape', 'distributed', 'cli', 'capture']
 _fastai_names = set(dir(_fastai_all))
 __all__, shadowed = [], {}
 for _m in _modules:

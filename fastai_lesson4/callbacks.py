@@ -68,7 +68,8 @@ _CONVS,_NORMS = (nn.Conv1d, nn.Conv2d, nn.Conv3d), (nn.BatchNorm1d, nn.BatchNorm
 def layer_name(m:nn.Module) -> str:
     "What a layer is, briefly: `Linear(784→100)`, `Conv2d(1→16, 3×3)`, `BatchNorm2d(16)`, else its class name"
     if isinstance(m, nn.Linear): return f"Linear({m.in_features}→{m.out_features})"
-    if isinstance(m, _CONVS): return f"{type(m).__name__}({m.in_channels}→{m.out_channels}, {'×'.join(map(str, m.kernel_size))})"
+    if isinstance(m, _CONVS):
+        return f"{type(m).__name__}({m.in_channels}→{m.out_channels}, {'×'.join(map(str, m.kernel_size))})"
     if isinstance(m, nn.LayerNorm): return f"LayerNorm({', '.join(map(str, m.normalized_shape))})"
     if isinstance(m, _NORMS): return f"{type(m).__name__}({m.num_features})"
     return type(m).__name__
@@ -102,7 +103,8 @@ def first_weight_layer(model:nn.Module) -> nn.Module:
     "The first module of `model` with a weight of 2 or more dimensions (`Linear`, `Conv*`): the one that sees the input"
     for m in model.modules():
         if isinstance(getattr(m, 'weight', None), torch.Tensor) and m.weight.dim() >= 2: return m
-    raise ValueError("`layer`: the model has no layer with a weight matrix (Linear or Conv); pass the module to track as `layer=`")
+    raise ValueError("`layer`: the model has no layer with a weight matrix (Linear or Conv); "
+                     "pass the module to track as `layer=`")
 
 def _as_image(w):
     "A weight row as a square picture when it is one (784 → 28×28, a 3×3 filter), else as a 2-D array"
@@ -173,7 +175,7 @@ class WeightHistory(FitScopedCallback):
     def show(self, unit:int=0, # row of the weight matrix (a Linear's unit, a Conv's filter) to show
              n:int=6, # number of frames, evenly spaced
              figsize=None, cmap='RdBu_r'):
-        "Show `unit`'s weights at `n` frames on one colour scale centred at zero, with the layer's name and a colour bar"
+        "Show `unit`'s weights at `n` frames on one colour scale centred at zero, with the layer's name, colour bar"
         fr = self.frames[:, unit] if self.frames.ndim>2 else self.frames
         idx = torch.linspace(0, len(fr)-1, min(n, len(fr))).round().long().unique()
         ims = [_as_image(fr[i]) for i in idx]
@@ -272,20 +274,23 @@ class GradNorm(FitScopedCallback):
         self._cpu = []
 
     def plot(self, figsize=(10,3.4)):
-        "Per-batch gradient norm and update/weight ratio of each layer against epochs, log scale, layers named by what they are"
+        "Per-batch gradient norm and update/weight ratio of each layer against epochs, log scale, layers named"
         fig,(a0,a1) = plt.subplots(1, 2, figsize=figsize)
         x = epoch_positions(self.epochs)
         rx = x[(torch.arange(len(self.ratios))*self.ratio_every).clamp(max=max(len(x)-1, 0))] if len(x) else x
-        for i,nm in enumerate(self.labels): a0.plot(x, self.norms[:,i], lw=1, label=nm); a1.plot(rx, self.ratios[:,i], lw=1)
+        for i,nm in enumerate(self.labels):
+            a0.plot(x, self.norms[:,i], lw=1, label=nm); a1.plot(rx, self.ratios[:,i], lw=1)
         a0.set_yscale('log'); a1.set_yscale('log')
-        a0.set_ylabel('gradient norm ‖g‖', fontsize=9); a0.set_title('gradient norm per layer, every batch', fontsize=10)
+        a0.set_ylabel('gradient norm ‖g‖', fontsize=9)
+        a0.set_title('gradient norm per layer, every batch', fontsize=10)
         a1.set_ylabel('‖Δw‖ / ‖w‖', fontsize=9)
         a1.set_title(f'relative update per layer, every {self.ratio_every} batches', fontsize=10)
         a1.axhline(1e-3, color='gray', ls=':', lw=1.5, label='10⁻³: a typical healthy update')
         for a in (a0,a1): _epoch_axis(a)
         fig.tight_layout()
         h0,l0 = a0.get_legend_handles_labels(); h1,l1 = a1.get_legend_handles_labels()
-        fig.legend(h0+h1, l0+l1, fontsize=8, loc='upper left', bbox_to_anchor=(1.0, 0.95), title='layer', title_fontsize=8)
+        fig.legend(h0+h1, l0+l1, fontsize=8, loc='upper left', bbox_to_anchor=(1.0, 0.95),
+                   title='layer', title_fontsize=8)
         return a0,a1
 
 
@@ -516,7 +521,8 @@ class DeadReLU(FitScopedCallback):
         for o in model.modules():
             if isinstance(getattr(o, 'weight', None), torch.Tensor) and o.weight.dim() >= 2: prev = o
             before[o] = prev
-        self.labels = _unique([f'ReLU after {layer_name(before[m])}' if before.get(m) is not None else 'ReLU' for m in mods], self.names)
+        self.labels = _unique([f'ReLU after {layer_name(before[m])}' if before.get(m) is not None else 'ReLU'
+                               for m in mods], self.names)
         self._on,self._cur,self._max = False,[None]*len(mods),[None]*len(mods)
         self._hooks = [m.register_forward_hook(self._hook(i)) for i,m in enumerate(mods)]
         self._rec,self._pend,self._cpu,self._epc,self._ep,self.history = [],[],[],[],[],[]
@@ -568,7 +574,8 @@ class DeadReLU(FitScopedCallback):
         fig,ax = plt.subplots(figsize=figsize)
         x = epoch_positions(self.epochs)
         for i,nm in enumerate(self.labels): ax.plot(x, self.batch_dead[:,i], lw=1, label=nm)
-        ax.set_ylabel('fraction of units dead', fontsize=9); ax.set_ylim(0, min(1.02, max(0.25, 1.3*float(self.batch_dead.max()) if self.batch_dead.numel() else 0.))); _epoch_axis(ax)
+        top = 1.3*float(self.batch_dead.max()) if self.batch_dead.numel() else 0.
+        ax.set_ylabel('fraction of units dead', fontsize=9); ax.set_ylim(0, min(1.02, max(0.25, top))); _epoch_axis(ax)
         ax.set_title('dead ReLUs: units that output 0 for every digit of a batch', fontsize=10)
         ax.legend(fontsize=8, loc='upper left', bbox_to_anchor=(1.01, 1.0)); fig.tight_layout()
         return ax

@@ -16,7 +16,7 @@ from torch import nn
 import matplotlib.pyplot as plt
 from matplotlib import animation
 from matplotlib.ticker import MaxNLocator
-from .core import atomic_write
+from .core import atomic_write, check
 from .callbacks import layer_name
 from .data import MNIST_MEAN, MNIST_STD
 
@@ -72,14 +72,15 @@ def _class_labels(w, n):
 
 def _layer_title(w) -> str:
     "The name of the layer `w` stands for, or 'weights' for a bare tensor"
-    return 'weights' if isinstance(w, torch.Tensor) else layer_name(w if isinstance(w, (nn.Linear, nn.Conv2d)) else weight_layer(w))
+    if isinstance(w, torch.Tensor): return 'weights'
+    return layer_name(w if isinstance(w, (nn.Linear, nn.Conv2d)) else weight_layer(w))
 
 def _binary_classes(w, classes, n):
     "(negative, positive) class names of a one-output layer: `classes`, else a Learner's two-class vocab"
     if classes is None and n == 1 and hasattr(w, 'model'):
         v = _vocab(w)
         classes = v if v is not None and len(v) == 2 else None
-    if classes is not None and len(classes) != 2: raise ValueError(f"show_weights: classes must be (negative, positive), got {classes!r}")
+    check(classes is None or len(classes) == 2, f"show_weights: classes must be (negative, positive), got {classes!r}")
     return None if classes is None else [str(c) for c in classes]
 
 def _colorbar(fig, im, ax, label, **kw):
@@ -127,8 +128,8 @@ def show_weights(w, # tensor, `nn.Linear`/`nn.Conv2d`, model or `Learner` (its f
     nrows,ncols = _grid(len(idxs), ncols)
     if ax is None:
         one = len(idxs) == 1 and cls is not None   # the 3-vs-7 model's single template: draw it large
-        fig,axs = plt.subplots(nrows, ncols, figsize=figsize or ((4.6, 4.8) if one else (1.3*ncols+1.0, 1.45*nrows+0.7)),
-                               squeeze=False)
+        figsize = figsize or ((4.6, 4.8) if one else (1.3*ncols+1.0, 1.45*nrows+0.7))
+        fig,axs = plt.subplots(nrows, ncols, figsize=figsize, squeeze=False)
         H = fig.get_figheight()
         fig.subplots_adjust(top=1-(0.2*(title.count('\n')+1)+0.45)/H, bottom=0.1/H, hspace=0.45)
         axs = list(axs.flat)
@@ -159,7 +160,7 @@ def show_unit(w, # tensor, layer, model or `Learner`
 
 # %% ../nbs/06_viz.ipynb #e1b2c3d4
 def show_filters(o, # a model or `Learner` whose first weight layer is a `Conv2d` on one input channel
-                 x:torch.Tensor, # one digit `(28,28)` or `(1,28,28)`: `uint8` (normalized here) or float as the model sees it
+                 x:torch.Tensor, # one digit `(28,28)` or `(1,28,28)`: `uint8` (normalized here) or float, as the model sees it
                  n:int=None, # show the first `n` filters (default: all)
                  ncols:int=8, # filters per row
                  mean:float=MNIST_MEAN, std:float=MNIST_STD, # normalization of a `uint8` digit
@@ -168,10 +169,11 @@ def show_filters(o, # a model or `Learner` whose first weight layer is a `Conv2d
                  figsize=None):
     "The first conv layer's filters, drawn large, each above its response to the digit `x`; returns the `Figure`"
     layer = weight_layer(o)
-    if not isinstance(layer, nn.Conv2d) or layer.in_channels != 1:
-        raise ValueError(f"show_filters: the first weight layer is {layer_name(layer)}, not a Conv2d on one channel; use show_weights")
+    check(isinstance(layer, nn.Conv2d) and layer.in_channels == 1,
+          f"show_filters: the first weight layer is {layer_name(layer)}, not a Conv2d on one channel; use show_weights")
     x = torch.as_tensor(x)
-    if x.numel() != x.shape[-1]*x.shape[-2] or x.ndim not in (2, 3): raise ValueError(f"show_filters: x must be one digit (28,28) or (1,28,28), got {tuple(x.shape)}")
+    check(x.ndim in (2, 3) and x.numel() == x.shape[-1]*x.shape[-2],
+          f"show_filters: x must be one digit (28,28) or (1,28,28), got {tuple(x.shape)}")
     img = x.float()/255 if x.dtype == torch.uint8 else x.float()
     xn = ((img - mean)/std if x.dtype == torch.uint8 else img).reshape(1, 1, *x.shape[-2:])
     p = next(layer.parameters())
@@ -186,7 +188,8 @@ def show_filters(o, # a model or `Learner` whose first weight layer is a `Conv2d
     wv,rv = w.abs().max().clamp_min(1e-12).item(), r.abs().max().clamp_min(1e-12).item()
     for i in range(k):
         aw,ar = axs[2*(i//ncols), 1+i%ncols], axs[2*(i//ncols)+1, 1+i%ncols]
-        aw.imshow(w[i].numpy(), cmap=cmap, vmin=-wv, vmax=wv, interpolation='nearest'); aw.set_title(f'filter {i}', fontsize=8)
+        aw.imshow(w[i].numpy(), cmap=cmap, vmin=-wv, vmax=wv, interpolation='nearest')
+        aw.set_title(f'filter {i}', fontsize=8)
         ar.imshow(r[i].numpy(), cmap=cmap, vmin=-rv, vmax=rv, interpolation='nearest')
     kh,kw = w.shape[-2:]
     H = fig.get_figheight()
@@ -194,8 +197,9 @@ def show_filters(o, # a model or `Learner` whose first weight layer is a `Conv2d
     for j,(im,lab) in enumerate([(axs[0,1].images[0], f'filter weight ({kh}×{kw})'),
                                  (axs[1,1].images[0], 'response: red where the digit matches the filter')]):
         _colorbar(fig, im, None, lab, cax=fig.add_axes([0.22+0.4*j, 0.4/H, 0.33, 0.12/H]), orientation='horizontal')
-    fig.suptitle(title if title is not None else f"{layer_name(layer)}: {k} of {len(layer.weight)} filters (weights above) and their "
-                 f"responses to one digit (below, {r.shape[-2]}×{r.shape[-1]})", fontsize=10)
+    if title is None: title = (f"{layer_name(layer)}: {k} of {len(layer.weight)} filters (weights above) and their "
+                               f"responses to one digit (below, {r.shape[-2]}×{r.shape[-1]})")
+    fig.suptitle(title, fontsize=10)
     return fig
 
 # %% ../nbs/06_viz.ipynb #e1b2c3d8
@@ -205,16 +209,16 @@ def plot_learning_curves(r, # a fastai or our `Recorder`, or a `Learner` (its `.
                          figsize=(10,3.4)):
     "Training and validation loss, and the validation metric, against epochs; returns the `Figure`"
     r = getattr(r, 'recorder', r)
-    if not (hasattr(r, 'values') and hasattr(r, 'metric_names') and len(r.values)):
-        raise ValueError("plot_learning_curves: needs a Recorder (or Learner) that has recorded at least one epoch: fit first")
+    check(hasattr(r, 'values') and hasattr(r, 'metric_names') and len(r.values),
+          "plot_learning_curves: needs a Recorder (or Learner) that has recorded at least one epoch: fit first")
     names = list(r.metric_names[1:])
     mets = [n for n in names[names.index('valid_loss')+1:] if n != 'time'] if 'valid_loss' in names else []
     metric = metric or (mets[0] if mets else None)
-    if metric is not None and metric not in mets: raise ValueError(f"plot_learning_curves: no validation metric {metric!r}; recorded: {mets}")
+    check(metric is None or metric in mets, f"plot_learning_curves: no validation metric {metric!r}; recorded: {mets}")
     vals,iters = np.array([[float(v) for v in row] for row in r.values]),[0]+[int(i) for i in r.iters]
     losses = np.array([float(l) for l in r.losses])
     ep = np.arange(len(iters))
-    fig,axs = plt.subplots(1, 2 if metric else 1, figsize=figsize if metric else (figsize[0]/2, figsize[1]), squeeze=False)
+    fig,axs = plt.subplots(1, 2 if metric else 1, squeeze=False, figsize=figsize if metric else (figsize[0]/2, figsize[1]))
     a0 = axs[0,0]
     a0.plot(np.interp(np.arange(1, len(losses)+1), iters, ep), losses, lw=1, label='training (smoothed, each batch)')
     if 'valid_loss' in names: a0.plot(ep[1:], vals[:, names.index('valid_loss')], 'o-', label='validation (each epoch)')
@@ -223,12 +227,13 @@ def plot_learning_curves(r, # a fastai or our `Recorder`, or a `Learner` (its `.
         a1,m = axs[0,1],vals[:, names.index(metric)]*(100 if percent else 1)
         a1.plot(ep[1:], m, 'o-', color='C2')
         unit = '%' if percent else ''
-        a1.annotate(f"{m[-1]:.2f}{unit}", (ep[-1], m[-1]), textcoords='offset points', xytext=(-8, -14), ha='right', fontsize=9)
+        a1.annotate(f"{m[-1]:.2f}{unit}", (ep[-1], m[-1]), textcoords='offset points', xytext=(-8, -14), ha='right',
+                    fontsize=9)
         a1.set_ylabel(f"validation {metric}{' (%)' if percent else ''}", fontsize=9)
         a1.set_title(f"validation {metric}: {m[-1]:.2f}{unit} after epoch {len(m)}", fontsize=10)
     for a in axs.flat:
-        a.xaxis.set_major_locator(MaxNLocator(integer=True)); a.set_xlabel('epoch', fontsize=9); a.tick_params(labelsize=8)
-        a.set_xlim(0, ep[-1]+0.2)
+        a.xaxis.set_major_locator(MaxNLocator(integer=True)); a.set_xlim(0, ep[-1]+0.2)
+        a.set_xlabel('epoch', fontsize=9); a.tick_params(labelsize=8)
     fig.tight_layout()
     return fig
 
