@@ -43,7 +43,7 @@ class DigitEnsemble(nn.Module):
         return p.clamp_min(torch.finfo(p.dtype).tiny).log()
 
 # %% ../nbs/04b_models.ipynb #m0de1013
-RECIPE = dict(n_models=3, epochs=15, lr=1e-2, bs=128, wd=1e-2, p_elastic=0.5)   # the defaults of `train_digits`
+RECIPE = dict(n_models=3, epochs=20, lr=1e-2, bs=128, wd=1e-2, p_elastic=0.5)   # the defaults of `train_digits`
 
 def train_digits(x_train:torch.Tensor, y_train:torch.Tensor, # `uint8` digits `(N,28,28)` and their labels
                  x_valid:torch.Tensor, y_valid:torch.Tensor, # validation digits (scored after each epoch)
@@ -58,6 +58,8 @@ def train_digits(x_train:torch.Tensor, y_train:torch.Tensor, # `uint8` digits `(
                  vocab:list|None=None, # class names (default '0'...'9')
                  cbs:list|None=None, # callbacks for the first model's `Learner`
                  quiet:bool=True, # no progress bar or per-epoch table
+                 aug:bool=True, # `DigitAugment` on the training digits
+                 one_cycle:bool=True, # fastai's 1cycle schedule; `False`: constant `lr`
                  model_func=digit_cnn): # makes one member: `model_func(n_out)`
     "Train `n_models` CNNs with `DigitAugment` and 1cycle; returns `(DigitEnsemble, learners)`"
     check_num('n_models', n_models, 1, 100, integer=True, prefix='train_digits: ')
@@ -67,14 +69,17 @@ def train_digits(x_train:torch.Tensor, y_train:torch.Tensor, # `uint8` digits `(
     for i in range(n_models):
         s = seed + i
         torch.manual_seed(s)
-        aug = DigitAugment(p_elastic=p_elastic, seed=s)
-        dls = TensorDataLoaders.from_tensors(x_train, y_train, x_valid, y_valid, bs=bs, device=device, batch_tfms=[aug],
+        tfms = [DigitAugment(p_elastic=p_elastic, seed=s)] if aug else None
+        dls = TensorDataLoaders.from_tensors(x_train, y_train, x_valid, y_valid, bs=bs, device=device, batch_tfms=tfms,
                                              vocab=vocab, seed=s)
         learn = Learner(dls, model_func(len(dls.vocab)).to(dls.device), loss_func=CrossEntropyLossFlat(), metrics=accuracy,
                         wd=wd, cbs=cbs if i == 0 else None)
+        fit = (lambda: learn.fit_one_cycle(epochs, lr)) if one_cycle else (lambda: learn.fit(epochs, lr))
         if quiet:
-            with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, lr)
-        else: learn.fit_one_cycle(epochs, lr)
+            with learn.no_bar(), learn.no_logging(): fit()
+        else:
+            if n_models > 1: print(f"model {i+1} of {n_models}")
+            fit()
         models.append(learn.model.eval()); learners.append(learn)
     return DigitEnsemble(models).eval(), learners
 
