@@ -14,6 +14,7 @@ from torch import Tensor
 from fastcore.basics import store_attr, AttrDict, patch, ifnone
 from fastai.torch_core import TensorBase, TensorImage, retain_type
 from fastai.vision.augment import RandTransform
+from .core import check_num, check
 import matplotlib.pyplot as plt
 
 # %% ../nbs/03_augment.ipynb #16e89276
@@ -39,8 +40,22 @@ def gauss_factor(n:int, # length of the signal
     return V[:,keep]*lam[keep]
 
 # %% ../nbs/03_augment.ipynb #9fef4f5c
-_mags = 'max_rotate max_scale max_aspect max_shear max_translate alpha max_brightness max_contrast max_erase'.split()
 _probs = 'p_rotate p_scale p_aspect p_shear p_translate p_elastic p_brightness p_contrast p_erase'.split()
+
+# the largest sane magnitudes: beyond them a transform leaves nothing of the digit (or float32 overflows)
+_limits = dict(max_rotate=(180, ' (degrees)'), max_scale=(10, ''), max_aspect=(10, ''), max_shear=(90, ' (degrees)'),
+               max_translate=(1, ' (a fraction of the image)'), alpha=(1000, ' (pixels)'), sigma=(1000, ' (pixels)'),
+               max_brightness=(1, ''), max_contrast=(10, ''), max_erase=(1, ' (a fraction of the image)'))
+
+def _check_args(a:dict) -> dict:
+    "`DigitAugment`'s numbers as plain Python numbers, each checked against its range"
+    res = {n: check_num(n, a[n], 0, hi, what=f"a finite number >= 0 and <= {hi}{unit}", prefix='DigitAugment: ')
+           for n, (hi, unit) in _limits.items()}
+    res |= {n: check_num(n, a[n], 0, 1, what='a probability in [0,1]', prefix='DigitAugment: ') for n in _probs}
+    seed = a['seed']
+    if seed is not None: seed = check_num('seed', seed, -2**63, 2**64-1, integer=True, prefix='DigitAugment: ',
+                                          what='None or an int in [-2**63, 2**64)')
+    return res | dict(seed=seed)
 
 class DigitAugment(RandTransform):
     "Per-sample affine + elastic (one `grid_sample`), brightness, contrast and erasing for a float `(B,C,H,W)` batch"
@@ -55,7 +70,7 @@ class DigitAugment(RandTransform):
                  alpha:float=34., # elastic displacement scale, pixels (Simard 2003)
                  sigma:float=4., # elastic smoothing, pixels (Simard 2003)
                  max_brightness:float=0.1, # added to the image, drawn in [-max_brightness, max_brightness]
-                 max_contrast:float=0.2, # image multiplied by a factor log-uniform in [1/(1+max_contrast), 1+max_contrast]
+                 max_contrast:float=0.2, # image times a factor log-uniform in [1/(1+max_contrast), 1+max_contrast]
                  max_erase:float=0.2, # erased rectangle's area, drawn up to this fraction of the image
                  p_rotate:float=0.5, # per-image probability of each transform...
                  p_scale:float=0.5,
@@ -69,20 +84,12 @@ class DigitAugment(RandTransform):
                  seed:int|None=None, # seeds a private generator per device; `None` uses torch's global RNG
                  generator:torch.Generator|None=None, # or pass your own (it must live on the batch's device)
                 ):
-        for n in _mags+['sigma']:
-            v = locals()[n]
-            if not isinstance(v, (int,float)) or isinstance(v, bool): raise TypeError(f"DigitAugment: {n} must be a number, got {v!r}")
-            if v < 0 or not math.isfinite(v): raise ValueError(f"DigitAugment: {n} must be a finite number >= 0, got {v}")
-        for n in _probs:
-            v = locals()[n]
-            if not isinstance(v, (int,float)) or isinstance(v, bool): raise TypeError(f"DigitAugment: {n} must be a number, got {v!r}")
-            if not 0 <= v <= 1: raise ValueError(f"DigitAugment: {n} must be a probability in [0,1], got {v}")
-        if max_shear >= 90: raise ValueError(f"DigitAugment: max_shear is in degrees, must be < 90, got {max_shear}")
-        if max_erase > 1: raise ValueError(f"DigitAugment: max_erase is a fraction of the image, must be <= 1, got {max_erase}")
-        if alpha > 0 and sigma <= 0: raise ValueError(f"DigitAugment: sigma must be > 0 when alpha > 0, got {sigma}")
-        if generator is not None and not isinstance(generator, torch.Generator):
-            raise TypeError(f"DigitAugment: generator must be a torch.Generator, got {type(generator).__name__}")
-        store_attr()
+        a = _check_args(locals())
+        check(a['max_shear'] < 90, f"DigitAugment: max_shear is in degrees, must be < 90, got {max_shear}")
+        check(a['alpha'] == 0 or a['sigma'] > 0, f"DigitAugment: sigma must be > 0 when alpha > 0, got {sigma}")
+        check(generator is None or isinstance(generator, torch.Generator),
+              f"DigitAugment: generator must be a torch.Generator, got {type(generator).__name__}", TypeError)
+        store_attr(names=[], **a, generator=generator)   # the checked values, not the arguments as given
         super().__init__(p=1.)
         self._gens,self._consts = {},{}
 
@@ -115,11 +122,14 @@ def _const(self:DigitAugment, device, H:int, W:int):
         p = [getattr(self, n) for n in _probs]
         xs,ys = (torch.arange(W)*2+1)/W-1, (torch.arange(H)*2+1)/H-1  # pixel centres, align_corners=False
         ah,bw = torch.zeros(H,0),torch.zeros(W,0)
-        if self.alpha > 0: ah,bw = gauss_factor(H, self.sigma)/math.sqrt(3), gauss_factor(W, self.sigma)  # var of U(-1,1)
+        if self.alpha > 0 and H and W:   # var of U(-1,1); an empty image has no field
+            ah,bw = gauss_factor(H, self.sigma)/math.sqrt(3), gauss_factor(W, self.sigma)
         base = torch.stack([xs.expand(H,W), ys[:,None].expand(H,W), torch.ones(H,W)]).view(3, H*W)
-        c = dict(mag=torch.tensor(mag), p=torch.tensor(p), idx=torch.tensor([0,1,2,3,4,4,6,7]), ah=ah, bwt=bw.T, base=base,
-                 pix=torch.tensor([2/W, 2/H]), rows=torch.arange(H)+0.5, cols=torch.arange(W)+0.5)
-        self._consts[key] = {k:v.to(device=device, dtype=torch.float32 if v.is_floating_point() else v.dtype).contiguous() for k,v in c.items()}
+        c = dict(mag=torch.tensor(mag), p=torch.tensor(p), idx=torch.tensor([0,1,2,3,4,4,6,7]), ah=ah, bwt=bw.T,
+                 base=base, pix=torch.tensor([2/max(W,1), 2/max(H,1)]), rows=torch.arange(H)+0.5,
+                 cols=torch.arange(W)+0.5)
+        self._consts[key] = {k:v.to(device=device, dtype=torch.float32 if v.is_floating_point() else v.dtype)
+                             .contiguous() for k,v in c.items()}
     return self._consts[key]
 
 @patch
@@ -157,7 +167,8 @@ def draw_params(self:DigitAugment,
         shape, p.deformed = (2, c['ah'].shape[1], c['bwt'].shape[0]), on[:,5]
         if self._sparse(device):   # draw only for the ~15% deformed images: reading which ones back is free on a CPU
             idx = p.deformed.nonzero().squeeze(1)
-            p.elastic = torch.zeros(n, *shape, device=device).index_copy_(0, idx, torch.randn(len(idx), *shape, generator=g, device=device).mul_(self.alpha))
+            z = torch.randn(len(idx), *shape, generator=g, device=device).mul_(self.alpha)
+            p.elastic = torch.zeros(n, *shape, device=device).index_copy_(0, idx, z)
         else: p.elastic = torch.randn(n, *shape, generator=g, device=device)*(self.alpha*on[:,5]).view(n,1,1,1)
     if self.erase_on:
         area = u[:,17]*(self.max_erase*H*W)
@@ -205,10 +216,10 @@ def grid(self:DigitAugment, p:AttrDict, size)->Tensor:
 
 # %% ../nbs/03_augment.ipynb #29bf5248
 def _check_batch(x):
-    if not isinstance(x, Tensor): raise TypeError(f"DigitAugment: expected a float tensor (B,C,H,W), got {type(x).__name__}")
-    if x.ndim != 4: raise ValueError(f"DigitAugment: expected a 4-D batch (B,C,H,W), got shape {tuple(x.shape)}")
-    if not x.is_floating_point():
-        raise TypeError(f"DigitAugment: expected a floating point batch (float32/16/bf16), got {x.dtype}; convert uint8 with x.float()/255")
+    check(isinstance(x, Tensor), f"DigitAugment: expected a float tensor (B,C,H,W), got {type(x).__name__}", TypeError)
+    check(x.ndim == 4, f"DigitAugment: expected a 4-D batch (B,C,H,W), got shape {tuple(x.shape)}")
+    check(x.is_floating_point(), f"DigitAugment: expected a floating point batch (float32/16/bf16), got {x.dtype}; "
+          "convert uint8 with x.float()/255", TypeError)
 
 @patch
 def apply(self:DigitAugment,
@@ -218,6 +229,7 @@ def apply(self:DigitAugment,
     "Augment `x` with the parameters `p`: one `grid_sample`, then one multiply-add"
     _check_batch(x)
     B,C,H,W = x.shape
+    if x.numel() == 0: return x.clone()   # no images, or images of no pixels: nothing to move
     xs = x.as_subclass(Tensor)
     dt = xs.dtype
     if dt not in (torch.float32, torch.float64): xs = xs.float()  # sample half/bfloat16 in float32: grid precision
@@ -230,7 +242,7 @@ def apply(self:DigitAugment,
         r = ((k['rows'] >= top[:,None]) & (k['rows'] < (top+h)[:,None])).to(y.dtype)[:,None,:,None]
         e = ((k['cols'] >= left[:,None]) & (k['cols'] < (left+w)[:,None])).to(y.dtype)[:,None,None,:]
         c,b = torch.addcmul(c, c*r, e, value=-1), torch.addcmul(b, b*r, e, value=-1)
-    y = (y.mul_(c) if y is not xs else y*c).add_(b)  # in place on `grid_sample`'s output; 3x faster on a CPU than `addcmul`
+    y = (y.mul_(c) if y is not xs else y*c).add_(b)  # in place on grid_sample's output; 3x faster on a CPU than addcmul
     return retain_type(y if y.dtype == dt else y.to(dt), x)
 
 # %% ../nbs/03_augment.ipynb #73d9305d

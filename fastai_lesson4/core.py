@@ -1,4 +1,4 @@
-"""Small helpers the other modules share: `atomic_write`, so no file the package writes is ever left half-written, and `check_num`/`check`, so argument checks take one line off the main path.
+"""Small helpers the other modules share: `atomic_write` and `atomic_dir`, so no file or folder the package writes is ever left half-written or mixed; `check_weights_file`, so a weight file that is not what the caller can use says what it is; and `check_num`/`check`, so argument checks take one line off the main path.
 
 Docs: https://fastai-lesson4.github.io/fastai_lesson4/core.html.md"""
 
@@ -6,29 +6,69 @@ Docs: https://fastai-lesson4.github.io/fastai_lesson4/core.html.md"""
 
 # %% ../nbs/00_core.ipynb #bf5f71f6
 from __future__ import annotations
-import math, numbers, os, tempfile
+import contextlib, ctypes, errno, math, numbers, os, pickle, re, secrets, shutil, time, zipfile, zlib
 from pathlib import Path
 import numpy as np
 
 # %% auto #0
-__all__ = ['atomic_write', 'check_num', 'check']
+__all__ = ['tmp_name', 'clean_stale_tmp', 'atomic_write', 'check_num', 'check', 'atomic_dir', 'weights_kind',
+           'weights_safe_globals', 'load_weights_file', 'check_weights_file']
 
 # %% ../nbs/00_core.ipynb #7273cca2
+_RUN_START = time.time()   # temporary files of ours older than this, whose writer is gone, are stale
+_TMP_TAG = 'lesson4-tmp'
+_TMP_RE = re.compile(rf'^\..+\.{_TMP_TAG}-(?P<pid>\d+)-[0-9a-f]{{8}}(\.[\w-]+)*$')
+
+def tmp_name(path, # the file or folder the temporary stands in for
+             suffix:str=''): # appended, e.g. an extension for writers that pick a format from it
+    "A fresh temporary name beside `path` that `clean_stale_tmp` recognises: `.{name}.lesson4-tmp-{pid}-{random}{suffix}`"
+    path = Path(path)
+    return path.with_name(f'.{path.name[:100]}.{_TMP_TAG}-{os.getpid()}-{secrets.token_hex(4)}{suffix}')
+
+def _alive(pid:int) -> bool:
+    try: os.kill(pid, 0)
+    except ProcessLookupError: return False
+    except (PermissionError, OverflowError, ValueError): return True   # another user's, or no pid to ask about
+    return True
+
+def clean_stale_tmp(folder) -> list: # the paths removed
+    "Remove the temporary files and folders of ours in `folder` that a killed process left: older than this run, writer gone"
+    removed = []
+    try: entries = list(os.scandir(folder))
+    except OSError: return removed
+    for e in entries:
+        m = _TMP_RE.match(e.name)
+        if m is None: continue
+        pid = int(m['pid'])
+        try:
+            if e.stat(follow_symlinks=False).st_mtime >= _RUN_START or (pid != os.getpid() and _alive(pid)): continue
+            if e.is_dir(follow_symlinks=False): shutil.rmtree(e.path)
+            else: os.unlink(e.path)
+        except OSError: continue   # gone already, or not ours to remove after all
+        removed.append(Path(e.path))
+    return removed
+
 def _umask():
-    m = os.umask(0); os.umask(m); return m
+    m = os.umask(0)
+    os.umask(m)
+    return m
 
 def atomic_write(path, # the file to create or replace
                  write, # `write(tmp)` writes the whole content to the path `tmp`
-                 mode:int|None=None, # permissions; default: those of the file it replaces, else what `open` would give (0o666 less the umask)
+                 mode:int|None=None, # permissions; default: the replaced file's, else `open`'s (0o666 less umask)
                  suffix:str|None=None): # extension of the temporary file; default: `path`'s
     "Call `write` on a temporary file next to `path`, then rename it to `path`; returns `path`"
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    clean_stale_tmp(path.parent)
     if mode is None: mode = path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~_umask()
-    fd,tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name[:100]}.', suffix=f'.tmp{path.suffix if suffix is None else suffix}')
-    os.close(fd)
+    tmp = tmp_name(path, path.suffix if suffix is None else suffix)
+    os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
     try:
-        write(tmp); os.chmod(tmp, mode); os.replace(tmp, path)
-    finally: Path(tmp).unlink(missing_ok=True)
+        write(str(tmp))
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    finally: tmp.unlink(missing_ok=True)
     return path
 
 # %% ../nbs/00_core.ipynb #c4d88ae7
@@ -58,3 +98,112 @@ def check(cond, # the rule that must hold
           exc:type=ValueError): # the exception to raise
     "Raise `exc(msg)` unless `cond`: a rule in one line"
     if not cond: raise exc(msg)
+
+# %% ../nbs/00_core.ipynb #0d5dea3f
+def _exchange(a, b) -> bool:
+    "Swap the folders `a` and `b` in one step (Linux's `renameat2(RENAME_EXCHANGE)`); `False` where the system can't"
+    try: f = ctypes.CDLL(None, use_errno=True).renameat2
+    except (AttributeError, OSError): return False
+    if f(-100, os.fsencode(str(a)), -100, os.fsencode(str(b)), 2) == 0: return True   # AT_FDCWD, RENAME_EXCHANGE
+    err = ctypes.get_errno()
+    if err in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP): return False
+    raise OSError(err, os.strerror(err), str(b))
+
+@contextlib.contextmanager
+def atomic_dir(path): # the folder to create or replace
+    "Yield a fresh temporary folder beside `path`; if the block succeeds it replaces `path` whole, else it vanishes"
+    path = Path(path)
+    if path.is_symlink(): path = path.resolve()   # replace the folder the link points to, not the link
+    made = [p for p in path.parents if not p.exists()]   # parents we create, deepest first: removed again on failure
+    path.parent.mkdir(parents=True, exist_ok=True)
+    clean_stale_tmp(path.parent)
+    tmp = tmp_name(path)
+    tmp.mkdir()
+    try:
+        yield tmp
+        check(not path.exists() or path.is_dir(), f"{path} is a file, not a folder", NotADirectoryError)
+        if not path.exists(): tmp.rename(path)
+        elif not _exchange(tmp, path):   # two renames: for an instant `path` is missing, never mixed
+            old = tmp_name(path)
+            path.rename(old)
+            tmp.rename(path)
+            tmp = old
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        for p in made:
+            with contextlib.suppress(OSError): p.rmdir()
+        raise
+    shutil.rmtree(tmp, ignore_errors=True)   # the old folder, swapped out
+
+# %% ../nbs/00_core.ipynb #f7ae3e6f
+_KINDS = {'lesson4': ("a `lesson4 train` model file (weights with their arch, classes and normalization)",
+                      "use it with `lesson4 predict` or `fastai_lesson4.cli.load_digit_model`"),
+          'fastai': ("a fastai `Learner.save` checkpoint (model and optimizer state, no architecture)",
+                     "load it with `learn.load(name)` on a Learner built around the same model"),
+          'state_dict': ("a bare model `state_dict` (what `Learner.save(name, with_opt=False)` or "
+                         "`torch.save(model.state_dict(), path)` write)",
+                         "load it with `learn.load(name, with_opt=False)` or "
+                         "`model.load_state_dict(torch.load(path))`")}
+
+def weights_kind(state) -> str: # 'lesson4', 'fastai', 'state_dict' or 'other'
+    "What a loaded weight file holds: a `lesson4 train` model, a fastai checkpoint, a bare `state_dict`, or something else"
+    import torch
+    if isinstance(state, dict):
+        if {'model', 'meta'} <= set(state) and isinstance(state['meta'], dict): return 'lesson4'
+        if set(state) == {'model', 'opt'}: return 'fastai'
+        tensors = all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items())
+        if state and tensors: return 'state_dict'
+    return 'other'
+
+def weights_safe_globals() -> list:
+    "What fastai's optimizer states hold besides tensors (fastcore's `L`, numpy scalars and dtypes): safe for `torch.load`"
+    from fastcore.foundation import L
+    sc = getattr(getattr(np, '_core', None) or np.core, 'multiarray').scalar
+    return [L, sc, np.dtype, *[getattr(np.dtypes, d) for d in np.dtypes.__all__]]
+
+def _check_zip(path:Path):
+    "Refuse a torch (zip) file whose structure or checksums are broken: torch itself reads flipped bytes silently"
+    try:
+        with zipfile.ZipFile(path) as z: bad = z.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error, ValueError) as e:
+        raise ValueError(f"{path} is damaged: its zip structure is broken ({e}); write it again") from None
+    check(bad is None, f"{path} is damaged: the checksum of its member {bad} does not match (changed bytes); "
+                       "write it again")
+
+def load_weights_file(path, # a file written by `torch.save`
+                      map_location='cpu'): # passed to `torch.load`
+    "What the torch file `path` holds, loaded with `weights_only=True` after checking it is whole; else a one-line error"
+    import torch
+    path = Path(path)
+    check(path.exists(), f"{path} does not exist", FileNotFoundError)
+    check(path.is_file(), f"{path} is a folder, not a weight file")
+    try:
+        with open(path, 'rb') as f: head = f.read(4)
+    except OSError as e: raise ValueError(f"{path} cannot be read ({e.strerror})") from None
+    check(head, f"{path} is empty (0 bytes), not a weight file: was its write interrupted?")
+    is_zip = zipfile.is_zipfile(path)
+    check(is_zip or not head.startswith(b'PK'), f"{path} is damaged: a truncated zip archive (no central directory)")
+    check(is_zip or head.startswith(b'\x80'), f"{path} is not a torch file (it starts with {head!r})")
+    if is_zip: _check_zip(path)
+    try:
+        with torch.serialization.safe_globals(weights_safe_globals()):
+            return torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as e:
+        if 'weights only' not in str(e).lower(): raise ValueError(f"{path} is not a torch file ({e})") from None
+        raise ValueError(f"{path} holds pickled Python objects (a whole model or Learner, e.g. `learn.export()`), "
+                         "which "
+                         "are not loaded because loading them could run code: save the `state_dict` instead") from None
+    except Exception as e:
+        what = 'a zip archive but not a torch file' if is_zip else 'not a torch file'
+        raise ValueError(f"{path} is {what} ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})") from None
+
+def check_weights_file(path, # a file written by `torch.save`
+                       want=('lesson4', 'fastai', 'state_dict'), # the kinds (see `weights_kind`) the caller can use
+                       map_location='cpu'): # passed to `torch.load`
+    "The contents of the weight file `path` if it is whole and of a kind in `want`; else a one-line `ValueError` saying what it is"
+    state = load_weights_file(path, map_location)
+    kind, want = weights_kind(state), (want,) if isinstance(want, str) else tuple(want)
+    if kind in want: return state
+    is_, how = _KINDS.get(kind, (f"a torch file holding a {type(state).__name__}", ''))
+    wanted = ' or '.join(_KINDS[w][0].split(' (')[0] for w in want)
+    raise ValueError(f"{path} is {is_}, not {wanted}" + (f": {how}" if how else ''))

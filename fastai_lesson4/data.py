@@ -6,19 +6,19 @@ Docs: https://fastai-lesson4.github.io/fastai_lesson4/data.html.md"""
 
 # %% ../nbs/04_data.ipynb #a2e1c508
 from __future__ import annotations
-import gzip, math, re, shutil, struct, tarfile, tempfile, threading, uuid, zipfile, zlib
+import contextlib, gzip, lzma, math, re, struct, tarfile, tempfile, threading, zipfile, zlib
 from functools import partial
 from pathlib import Path
 from typing import NamedTuple
 import numpy as np, torch
 import matplotlib.pyplot as plt
 from PIL import Image
-from .core import atomic_write
+from .core import atomic_write, atomic_dir, check
 
 # %% auto #0
-__all__ = ['MNIST_MEAN', 'MNIST_STD', 'MnistData', 'load_idx', 'save_idx', 'load_idx_pair', 'png_layout', 'save_png_folder',
-           'load_png_folder', 'get_mnist', 'mnist_datablock', 'TensorDS', 'TensorDL', 'TensorDataLoaders',
-           'threes_sevens_dls']
+__all__ = ['MNIST_MEAN', 'MNIST_STD', 'MnistData', 'default_vocab', 'threes_sevens', 'load_idx', 'save_idx', 'load_idx_pair',
+           'png_layout', 'save_png_folder', 'grey8', 'load_png_folder', 'get_mnist', 'mnist_datablock', 'TensorDS',
+           'TensorDL', 'TensorDataLoaders', 'threes_sevens_dls']
 
 # %% ../nbs/04_data.ipynb #e9c9dccd
 from fastcore.basics import store_attr, patch
@@ -50,39 +50,81 @@ class MnistData(NamedTuple):
         return (f"MnistData(train={tuple(self.x_train.shape)}, valid={tuple(self.x_valid.shape)}, "
                 f"vocab={self.vocab})")
 
+# %% ../nbs/04_data.ipynb #86714a4b
+def default_vocab(*ys:torch.Tensor) -> list: # '0', '1', ...: the ten digits, more if a label is 10 or above
+    "Class names for integer labels `ys` that come without names"
+    n = max((int(y.max()) + 1 for y in ys if len(y)), default=0)
+    return [str(i) for i in range(max(n, 10))]
+
+def threes_sevens(x:torch.Tensor, # images
+                  y:torch.Tensor, # integer labels indexing `vocab`
+                  vocab:list, # class names, holding '3' and '7'
+                 ) -> tuple: # the images of 3s and 7s, and float targets `(N,1)`: 1. = three, 0. = seven
+    "The lesson's 3-vs-7 pick: the 3s and 7s of `x`, with the targets `mnist_loss` expects"
+    i3, i7 = list(vocab).index('3'), list(vocab).index('7')
+    m = (y == i3) | (y == i7)
+    return x[m], (y[m] == i3).float().unsqueeze(1)
+
 # %% ../nbs/04_data.ipynb #962996b5
 _IDX_DTYPES = {0x08: 'uint8', 0x09: 'int8', 0x0B: 'int16', 0x0C: 'int32', 0x0D: 'float32', 0x0E: 'float64'}
+_GZ_RATIO = 1032   # deflate's limit: a compressed byte never inflates to more than 1,032 bytes
+_MAX_ELEMS = 2**40   # no array of more elements fits in any memory
 
-def _read_maybe_gz(path:Path) -> bytes:
-    "The bytes of `path`, gunzipped if they start with the gzip magic number"
-    raw = path.read_bytes()
-    if raw[:2] != b'\x1f\x8b': return raw
-    try: return gzip.decompress(raw)
-    except (OSError, EOFError, zlib.error) as e:
-        raise ValueError(f"{path}: corrupted or truncated gzip data ({e})") from None
+def _read_upto(f, n:int, chunk:int=1 << 24) -> bytearray:
+    "Up to `n` bytes from `f`, in chunks: memory grows with the data that arrives, not with what a header promises"
+    buf = bytearray()
+    while len(buf) < n and (b := f.read(min(chunk, n - len(buf)))): buf += b
+    return buf
+
+def _count_rest(f, chunk:int=1 << 20) -> int:
+    "How many bytes are left in `f`, read and dropped a chunk at a time"
+    n = 0
+    while b := f.read(chunk): n += len(b)
+    return n
 
 # %% ../nbs/04_data.ipynb #b06dc903
+def _parse_idx(path:Path, f, size:int, gz:bool) -> torch.Tensor:
+    "The tensor in the IDX stream `f` of the `size`-byte file `path`: header first, then exactly the promised payload"
+    data = f.read(4)
+    check(len(data) == 4, f"{path}: {len(data)} bytes, too short for an IDX header")
+    check(not (data[0] or data[1]),
+          f"{path}: bad magic number 0x{data[:4].hex()}; an IDX file starts with two zero bytes")
+    code, nd = data[2], data[3]
+    check(code == 0x08,
+          f"{path}: dtype code 0x{code:02x} ({_IDX_DTYPES.get(code, 'unknown')}); MNIST files hold uint8 (0x08)")
+    check(nd in (1, 3), f"{path}: {nd} dimensions; MNIST images have 3 (N,H,W) and labels 1 (N,)")
+    hdr, raw_dims = 4 + 4*nd, f.read(4*nd)
+    check(len(raw_dims) == 4*nd, f"{path}: truncated header ({4 + len(raw_dims)} of {hdr} bytes)")
+    dims = struct.unpack(f'>{nd}I', raw_dims)
+    n = math.prod(dims)
+    check(math.prod(max(d, 1) for d in dims) <= _MAX_ELEMS,
+          f"{path}: header declares dimensions {dims}, too large for any array (over 2**40 elements)")
+    promise = f"{path}: header promises {dims} = {n:,} bytes of data but the file has"
+    if not gz:
+        got = size - hdr
+        check(got == n, f"{promise} {got:,} ({'truncated' if got < n else 'trailing bytes'})")
+    check(n <= size*_GZ_RATIO,
+          f"{promise} {size:,} gzipped bytes, which inflate to at most {size*_GZ_RATIO:,} (truncated)")
+    payload = _read_upto(f, n)
+    got = len(payload) + (_count_rest(f) if len(payload) == n else 0)
+    check(got == n, f"{promise} {got:,} ({'truncated' if got < n else 'trailing bytes'})")
+    if n == 0: return torch.zeros(dims, dtype=torch.uint8)
+    return torch.frombuffer(payload, dtype=torch.uint8).reshape(dims)
+
 def load_idx(path) -> torch.Tensor: # `uint8`: images `(N,H,W)` or labels `(N,)`
     "Read an MNIST IDX file (gzipped or raw) into a `uint8` tensor, validating the header and the payload length"
     path = Path(path)
-    if not path.is_file(): raise FileNotFoundError(f"load_idx: {path} is not a file")
-    data = _read_maybe_gz(path)
-    if len(data) < 4: raise ValueError(f"{path}: {len(data)} bytes, too short for an IDX header")
-    if data[0] or data[1]:
-        raise ValueError(f"{path}: bad magic number 0x{data[:4].hex()}; an IDX file starts with two zero bytes")
-    code, nd = data[2], data[3]
-    if code != 0x08:
-        raise ValueError(f"{path}: dtype code 0x{code:02x} ({_IDX_DTYPES.get(code, 'unknown')}); MNIST files hold uint8 (0x08)")
-    if nd not in (1, 3):
-        raise ValueError(f"{path}: {nd} dimensions; MNIST images have 3 (N,H,W) and labels 1 (N,)")
-    hdr = 4 + 4*nd
-    if len(data) < hdr: raise ValueError(f"{path}: truncated header ({len(data)} of {hdr} bytes)")
-    dims = struct.unpack(f'>{nd}I', data[4:hdr])
-    n, got = math.prod(dims), len(data) - hdr
-    if got != n:
-        raise ValueError(f"{path}: header promises {dims} = {n:,} bytes of data but the file has {got:,} "
-                         f"({'truncated' if got < n else 'trailing bytes'})")
-    return torch.from_numpy(np.frombuffer(data, np.uint8, count=n, offset=hdr).reshape(dims).copy())
+    check(path.is_file(), f"load_idx: {path} is not a file", FileNotFoundError)
+    gz = False
+    try:
+        with open(path, 'rb') as raw:
+            gz = raw.read(2) == b'\x1f\x8b'
+            raw.seek(0)
+            with (gzip.GzipFile(fileobj=raw) if gz else contextlib.nullcontext(raw)) as f:
+                return _parse_idx(path, f, path.stat().st_size, gz)
+    except (OSError, EOFError, zlib.error) as e:
+        if gz: raise ValueError(f"{path}: corrupted or truncated gzip data ({e})") from None
+        raise ValueError(f"{path}: cannot be read ({e.strerror or e})") from None
 
 # %% ../nbs/04_data.ipynb #66800496
 def save_idx(t:torch.Tensor, # `uint8` images `(N,H,W)` or labels `(N,)`
@@ -90,8 +132,8 @@ def save_idx(t:torch.Tensor, # `uint8` images `(N,H,W)` or labels `(N,)`
             ) -> Path:
     "Write `t` as an IDX file (the MNIST format), gzipped if `path` ends in `.gz`"
     path = Path(path)
-    if t.dtype != torch.uint8 or t.ndim not in (1, 3):
-        raise ValueError(f"save_idx: `t` must be uint8 with 1 or 3 dimensions, got {t.dtype} {tuple(t.shape)}")
+    check(t.dtype == torch.uint8 and t.ndim in (1, 3),
+          f"save_idx: `t` must be uint8 with 1 or 3 dimensions, got {t.dtype} {tuple(t.shape)}")
     data = struct.pack(f'>BBBB{t.ndim}I', 0, 0, 0x08, t.ndim, *t.shape) + t.contiguous().cpu().numpy().tobytes()
     if path.suffix == '.gz': data = gzip.compress(data, mtime=0)
     return atomic_write(path, lambda tmp: Path(tmp).write_bytes(data))
@@ -102,9 +144,9 @@ def load_idx_pair(images, # IDX file of images `(N,H,W)`
                  ) -> tuple: # `uint8` images, `int64` labels
     "Load matching IDX image and label files, checking their shapes and counts agree"
     x, y = load_idx(images), load_idx(labels)
-    if x.ndim != 3: raise ValueError(f"{images}: holds a {x.ndim}-d array, not images (N,H,W); are images and labels swapped?")
-    if y.ndim != 1: raise ValueError(f"{labels}: holds a {y.ndim}-d array, not labels (N,); are images and labels swapped?")
-    if len(x) != len(y): raise ValueError(f"{images} has {len(x):,} images but {labels} has {len(y):,} labels")
+    check(x.ndim == 3, f"{images}: holds a {x.ndim}-d array, not images (N,H,W); are images and labels swapped?")
+    check(y.ndim == 1, f"{labels}: holds a {y.ndim}-d array, not labels (N,); are images and labels swapped?")
+    check(len(x) == len(y), f"{images} has {len(x):,} images but {labels} has {len(y):,} labels")
     return x, y.long()
 
 # %% ../nbs/04_data.ipynb #5a88a8ed
@@ -121,14 +163,13 @@ def png_layout(path) -> tuple|None: # `(train_folder, valid_folder)`, or `None` 
 # %% ../nbs/04_data.ipynb #9138e50c
 def save_png_folder(data:MnistData, # the digits to write
                     path, # new folder to create (must not exist yet, or be empty)
-                    layout:str='mnist', # 'mnist' (training/testing) or 'mnist_sample'/'mnist_tiny' (train/valid + labels.csv)
+                    layout:str='mnist', # 'mnist' (training/, testing/) or 'mnist_sample', 'mnist_tiny' (train/, valid/)
                    ) -> Path:
     "Write `data` as one PNG per digit in fastai's `layout` under `path`"
-    if layout not in _PNG_SPLITS: raise ValueError(f"save_png_folder: unknown layout {layout!r}, expected one of {list(_PNG_SPLITS)}")
+    check(layout in _PNG_SPLITS, f"save_png_folder: unknown layout {layout!r}, expected one of {list(_PNG_SPLITS)}")
     path = Path(path)
-    if path.exists() and any(path.iterdir()): raise ValueError(f"save_png_folder: {path} exists and is not empty")
-    tmp = path.with_name(f'.{path.name}.{uuid.uuid4().hex[:8]}.tmp')   # the whole folder appears at once, by a rename
-    try:
+    check(not (path.exists() and any(path.iterdir())), f"save_png_folder: {path} exists and is not empty")
+    with atomic_dir(path) as tmp:   # the whole folder appears at once; a killed run's is removed by the next write
         rows = []
         for split, x, y in zip(_PNG_SPLITS[layout], (data.x_train, data.x_valid), (data.y_train, data.y_valid)):
             for d in set(y.tolist()): (tmp/split/data.vocab[d]).mkdir(parents=True, exist_ok=True)
@@ -138,23 +179,45 @@ def save_png_folder(data:MnistData, # the digits to write
                 Image.fromarray(img).save(tmp/name)
                 rows.append(f'{name},{lbl}')
         if layout != 'mnist': (tmp/'labels.csv').write_text('name,label\n' + '\n'.join(rows) + '\n')
-        if path.exists(): path.rmdir()
-        tmp.rename(path)
-    finally: shutil.rmtree(tmp, ignore_errors=True)   # only left when something above failed
     return path
 
 # %% ../nbs/04_data.ipynb #9a0b020c
+_16BIT = ('I;16', 'I;16B', 'I;16L', 'I;16N', 'I')   # PIL's modes for 16-bit grey (and 32-bit integer) images
+
+def grey8(im:Image.Image, # any PIL image
+          background:int|None=None, # grey level transparent pixels show (255: alpha over white); `None`: no alpha
+         ) -> np.ndarray: # `uint8` `(H,W)`
+    "The 8-bit grey levels of `im`: 16-bit images scaled from 0-65535, float ones from [0,1] (or 0-255 if above 1)"
+    if im.mode in _16BIT: a = np.asarray(im, dtype=np.float64)/257   # PIL's `convert('L')` clips these to {0, 255}
+    elif im.mode == 'F':
+        a = np.nan_to_num(np.asarray(im, dtype=np.float64))
+        if a.size and a.max() <= 1: a = a*255
+    else:
+        if background is not None and (im.mode in ('RGBA', 'LA', 'PA') or 'transparency' in im.info):
+            im = im.convert('RGBA')
+            im = Image.alpha_composite(Image.new('RGBA', im.size, (background,)*3 + (255,)), im)
+        return np.asarray(im.convert('L'))
+    return np.clip(np.rint(a), 0, 255).astype(np.uint8)
+
 def _read_digit_pngs(files:list, size:int, bad:list) -> list:
     "Grey-level arrays of `files`; problems are appended to `bad`"
     out = []
     for f in (progress_bar(files, leave=False) if len(files) > 10_000 else files):
         try:
-            with Image.open(f) as im: a = np.asarray(im.convert('L'))
+            with Image.open(f) as im: a = grey8(im)
         except Exception as e:
-            bad.append(f"{f}: unreadable image ({type(e).__name__})"); continue
+            bad.append(f"{f}: unreadable image ({type(e).__name__})")
+            continue
         if a.shape != (size, size): bad.append(f"{f}: size {a.shape[1]}x{a.shape[0]}, expected {size}x{size}")
         else: out.append(a)
     return out
+
+def _ls(d:Path, bad:list) -> list:
+    "The entries of the folder `d`, sorted; an unreadable folder is added to `bad` instead"
+    try: return sorted(d.iterdir())
+    except OSError as e:
+        bad.append(f"{d}: unreadable folder ({e.strerror or type(e).__name__})")
+        return []
 
 def _report_bad(path, bad:list, what:str):
     if not bad: return
@@ -168,21 +231,23 @@ def load_png_folder(path, # root of an `URLs.MNIST`, `URLs.MNIST_SAMPLE` or `URL
     "Read one of fastai's MNIST PNG layouts into `uint8` tensors and a `vocab` of digit folder names"
     path = Path(path)
     splits = png_layout(path)
-    if splits is None:
-        raise ValueError(f"load_png_folder: {path} is not one of fastai's MNIST layouts; expected folders training/ and "
-                         "testing/ (URLs.MNIST) or train/ and valid/ (URLs.MNIST_SAMPLE, URLs.MNIST_TINY)")
-    classes = {s: sorted(d for d in (path/s).iterdir() if d.is_dir()) for s in splits}
+    check(splits is not None, f"load_png_folder: {path} is not one of fastai's MNIST layouts; expected folders "
+          "training/ and testing/ (URLs.MNIST) or train/ and valid/ (URLs.MNIST_SAMPLE, URLs.MNIST_TINY)")
+    unreadable = []
+    classes = {s: [d for d in _ls(path/s, unreadable) if d.is_dir()] for s in splits}
     _report_bad(path, [d for s in splits for d in classes[s] if not re.fullmatch(r'\d', d.name)],
                 "class folders that are not single digits")
+    files = {s: [(f, d.name) for d in classes[s] for f in _ls(d, unreadable) if f.suffix.lower() in _IMG_EXTS]
+             for s in splits}
+    _report_bad(path, unreadable, "unreadable folders")
     vocab = sorted({d.name for s in splits for d in classes[s]})
     bad, res = [], []
     for s in splits:
-        files = [(f, vocab.index(d.name)) for d in classes[s] for f in sorted(d.iterdir()) if f.suffix.lower() in _IMG_EXTS]
-        if not files: bad.append(f"{path/s}: no images")
+        if not files[s]: bad.append(f"{path/s}: no images")
         n0 = len(bad)
-        imgs = _read_digit_pngs([f for f, _ in files], size, bad)
-        if len(bad) == n0 and files:
-            res += [torch.from_numpy(np.stack(imgs)), torch.tensor([l for _, l in files])]
+        imgs = _read_digit_pngs([f for f, _ in files[s]], size, bad)
+        if len(bad) == n0 and files[s]:
+            res += [torch.from_numpy(np.stack(imgs)), torch.tensor([vocab.index(c) for _, c in files[s]])]
     _report_bad(path, bad, "bad files")
     return MnistData(*res, vocab=vocab)
 
@@ -193,41 +258,62 @@ def _find_idx(path:Path) -> list|None:
     "The four MNIST IDX files under `path` (raw preferred over `.gz`), or `None`"
     found = []
     for stem in (s for pair in _IDX_NAMES for s in pair):
-        fs = sorted((f for f in path.rglob(f'{stem}*') if f.is_file() and 'idx' in f.name and not f.name.startswith('.')),
-                    key=lambda f: (f.suffix == '.gz', len(f.parts), str(f)))
+        fs = (f for f in path.rglob(f'{stem}*') if f.is_file() and 'idx' in f.name and not f.name.startswith('.'))
+        fs = sorted(fs, key=lambda f: (f.suffix == '.gz', len(f.parts), str(f)))
         if not fs: return None
         found.append(fs[0])
     return found
 
 def _find_png_root(path:Path, depth:int=3) -> Path|None:
-    "The shallowest folder under `path` in one of fastai's PNG layouts"
+    "The shallowest folder under `path` in one of fastai's PNG layouts (unreadable folders below `path` are skipped)"
     level = [path]
     for _ in range(depth+1):
         for d in level:
             if png_layout(d): return d
-        level = sorted(c for d in level for c in d.iterdir() if c.is_dir())
+        level = [c for d in level for c in _ls(d, []) if c.is_dir()]
     return None
 
 def _from_folder(path:Path) -> MnistData:
+    unreadable = []
+    _ls(path, unreadable)
+    check(not unreadable, f"get_mnist: {'; '.join(unreadable)}")
     if (fs := _find_idx(path)) is not None:
-        x_train, y_train = load_idx_pair(fs[0], fs[1]); x_valid, y_valid = load_idx_pair(fs[2], fs[3])
-        for f, x in ((fs[0], x_train), (fs[2], x_valid)):
-            if not len(x): raise ValueError(f"get_mnist: {f} holds no images")
-        n = int(max(y_train.max(), y_valid.max())) + 1
-        return MnistData(x_train, y_train, x_valid, y_valid, [str(i) for i in range(max(n, 10))])
+        (x_train, y_train), (x_valid, y_valid) = load_idx_pair(fs[0], fs[1]), load_idx_pair(fs[2], fs[3])
+        for f, x in ((fs[0], x_train), (fs[2], x_valid)): check(len(x), f"get_mnist: {f} holds no images")
+        return MnistData(x_train, y_train, x_valid, y_valid, default_vocab(y_train, y_valid))
     if (root := _find_png_root(path)) is not None: return load_png_folder(root)
     raise ValueError(f"get_mnist: {path} holds neither the four MNIST IDX files (train-images-idx3-ubyte[.gz], "
-                     "train-labels-idx1-ubyte[.gz], t10k-…) nor one of fastai's PNG layouts (training/+testing/ or train/+valid/)")
+                     "train-labels-idx1-ubyte[.gz], t10k-…) nor one of fastai's PNG layouts (training/+testing/ or "
+                     "train/+valid/)")
+
+_ARCHIVE_ERRORS = (zipfile.BadZipFile, tarfile.TarError, EOFError, OSError, zlib.error, lzma.LZMAError, ValueError)
+_MAX_UNPACKED = 2**32   # 4 GiB: all of MNIST, as PNG files or IDX files, is under 100 MB
+
+def _check_unpacked_size(path:Path, total:int):
+    check(total <= _MAX_UNPACKED, f"get_mnist: {path} would unpack to {total:,} bytes, more than the {_MAX_UNPACKED:,} "
+          "an MNIST archive needs; refusing it")
 
 def _unpack(path:Path, dest:Path):
+    "Unpack the archive `path` into `dest`; a damaged archive, or a member that would land outside `dest`, is refused"
     name = path.name.lower()
-    if name.endswith('.zip'):
-        with zipfile.ZipFile(path) as z: z.extractall(dest)
-    elif name.endswith(('.tgz', '.tar.gz', '.tar', '.tar.bz2', '.tar.xz')):
-        with tarfile.open(path) as t:
-            if hasattr(tarfile, 'data_filter'): t.extractall(dest, filter='data')
-            else: t.extractall(dest)
-    else: raise ValueError(f"get_mnist: {path} is a file but not an archive (.tgz, .tar.gz, .tar, .zip)")
+    check(name.endswith(('.zip', '.tgz', '.tar.gz', '.tar', '.tar.bz2', '.tar.xz')),
+          f"get_mnist: {path} is a file but not an archive (.tgz, .tar.gz, .tar, .zip)")
+    try:
+        if name.endswith('.zip'):
+            with zipfile.ZipFile(path) as z:
+                _check_unpacked_size(path, sum(i.file_size for i in z.infolist()))
+                z.extractall(dest)
+        else:
+            with tarfile.open(path) as t:
+                _check_unpacked_size(path, sum(m.size for m in t.getmembers()))   # headers only: nothing is stored
+                if hasattr(tarfile, 'data_filter'): t.extractall(dest, filter='data')
+                else: t.extractall(dest)
+    except getattr(tarfile, 'FilterError', ()) as e:
+        raise ValueError(f"get_mnist: {path} holds a member that would be written outside the folder it is unpacked "
+                         f"into, or a link or device file ({type(e).__name__}: {e}); refusing it") from None
+    except _ARCHIVE_ERRORS as e:
+        raise ValueError(f"get_mnist: {path} is not a readable archive: damaged, truncated or not what its name says "
+                         f"({type(e).__name__}: {e or 'empty'})") from None
 
 # %% ../nbs/04_data.ipynb #e3f5539d
 _FASTAI_NAMES = {'mnist': 'MNIST', 'mnist_sample': 'MNIST_SAMPLE', 'mnist_tiny': 'MNIST_TINY'}
@@ -237,12 +323,12 @@ def get_mnist(source='sample', # 'sample', 'mnist', 'mnist_sample', 'mnist_tiny'
              ) -> MnistData:
     "MNIST digits from `source`, split into train (`training`/`train`) and valid (`testing`/`valid`/`t10k`)"
     if isinstance(source, str) and source == 'sample':
-        return MnistData(*mnist_splits(seed), vocab=[str(i) for i in range(10)])
+        return MnistData(*mnist_splits(seed), vocab=default_vocab())
     if isinstance(source, str) and source in _FASTAI_NAMES:
         return load_png_folder(untar_data(getattr(URLs, _FASTAI_NAMES[source])))
     path = Path(source)
-    if not path.exists():
-        raise ValueError(f"get_mnist: source {source!r} is neither 'sample', one of {list(_FASTAI_NAMES)}, nor an existing path")
+    check(path.exists(),
+          f"get_mnist: source {source!r} is neither 'sample', one of {list(_FASTAI_NAMES)}, nor an existing path")
     if path.is_dir(): return _from_folder(path)
     with tempfile.TemporaryDirectory() as d:
         _unpack(path, Path(d))
@@ -256,7 +342,7 @@ def mnist_datablock(path, # root of one of fastai's MNIST PNG layouts (decides t
                    ) -> DataBlock:
     "A fastai `DataBlock` for the MNIST PNG layout at `path`: grey images, digit categories, augmentation, `Normalize`"
     splits = png_layout(path)
-    if splits is None: raise ValueError(f"mnist_datablock: {path} is not one of fastai's MNIST PNG layouts")
+    check(splits is not None, f"mnist_datablock: {path} is not one of fastai's MNIST PNG layouts")
     tfms = ([DigitAugment()] if aug else []) + list(batch_tfms or [])
     if normalize: tfms.append(Normalize.from_stats(MNIST_MEAN, MNIST_STD))
     return DataBlock(blocks=(ImageBlock(cls=PILImageBW), CategoryBlock),
