@@ -353,17 +353,18 @@ if want('accuracy'):
 if want('cv'):
     with guarded('cv'):
         from fastai_lesson4.models import cross_validate, RECIPE
-        torch.set_num_threads(ALL_THREADS)
+        cv_threads = args.threads or ALL_THREADS   # --threads 1 is faster on a machine shared with other work
+        torch.set_num_threads(cv_threads)
         k = 5
         folds = [0] if args.quick else list(range(k))
         say(f'\n## cv: the default recipe {RECIPE}, {k}-fold cross-validation on the 5,000 sample digits '
-            f'(folds {folds}); {ALL_THREADS} torch threads')
+            f'(folds {folds}); {cv_threads} torch thread(s)')
         cv = cross_validate(x_all, y_all, k=k, folds=folds, device=dev, progress=True)
         fa = torch.tensor(cv.fold_accuracies)*100
         se = (cv.accuracy*(1-cv.accuracy)/cv.n_scored)**0.5*100
         row('cv', f'accuracy on all {cv.n_scored:,} digits, each scored by a model that never saw it', cv.accuracy*100, '%',
             target='>= 99.0%', ok=cv.accuracy >= 0.99, standard_error=se, fold_accuracies=cv.fold_accuracies, folds=folds,
-            recipe=RECIPE, load_average=os.getloadavg())
+            recipe=RECIPE, threads=cv_threads, load_average=os.getloadavg())
         if len(folds) > 1:
             row('cv', f'mean over {len(folds)} folds (sd {fa.std().item():.2f}, min {fa.min().item():.1f}, max {fa.max().item():.1f})',
                 fa.mean().item(), '%', fold_sd=fa.std().item())
