@@ -227,7 +227,7 @@ def _write_run(d:Path, learn, model, meta:dict, res:dict, extra:dict):
 
 def train(data:str='sample', # sample, mnist, mnist_sample, mnist_tiny, or a local folder/archive/IDX files
           task:str='digits', # digits (10 classes) or 3v7 (the lesson's binary task)
-          arch:str=None, # ensemble (the default for digits: the recipe's CNNs, averaged), linear, mlp or cnn (3v7's)
+          arch:str=None, # ensemble (the default: the recipe's CNNs, averaged), linear, mlp or cnn (3v7's, torchrun's)
           epochs:int=None, # number of epochs (of each model for the ensemble); default 20 for the ensemble, else 10
           n_models:int=3, # CNNs averaged by --arch ensemble
           bs:int=128, # batch size
@@ -241,7 +241,8 @@ def train(data:str='sample', # sample, mnist, mnist_sample, mnist_tiny, or a loc
           cbs:str=None, # callbacks to add: weights,gradnorm,noise,forgetting,deadrelu
           step:str='eager'): # eager, compile (`CompileStep`) or graph (`CudaGraphStep`, our Learner on a GPU)
     "Train a digit classifier and write the model, its metrics and pictures to `out`"
-    arch = arch or ('ensemble' if task == 'digits' else 'cnn')
+    one_process = int(os.environ.get('WORLD_SIZE') or 1) <= 1   # torchrun sets WORLD_SIZE
+    arch = arch or ('ensemble' if task == 'digits' and one_process else 'cnn')
     _check_train_args(**locals())
     out = Path(out)
     _check_out_dir(out)
