@@ -157,24 +157,26 @@ def _fig_of(res):
     return plt.gcf()
 
 # %% ../nbs/09_cli.ipynb #36ed39cd
-_LR = {'digits': {'linear': 0.1, 'mlp': 0.01, 'cnn': 0.01, 'ensemble': 0.01}, '3v7': {'linear': 1., 'mlp': 0.1, 'cnn': 0.1}}
+_LR = {'digits': {'linear': 0.1, 'mlp': 0.01, 'cnn': 0.01, 'ensemble': 0.01},
+       '3v7': {'linear': 1., 'mlp': 0.1, 'cnn': 0.1}}
 
 def _check_train_args(task, arch, epochs, bs, lr, learner, seed, step, n_models, **_):
     "Every check on `train`'s arguments alone: run before anything is imported or read"
     check(task in ('digits', '3v7'), f"unknown --task {task!r}: choose digits or 3v7", CliError)
     check(arch in ARCHS, f"unknown --arch {arch!r}: choose one of {', '.join(ARCHS)}", CliError)
-    check(arch != 'ensemble' or task == 'digits', "--arch ensemble is for the 10 digits: for --task 3v7 choose --arch "
-          "linear, mlp or cnn", CliError)
-    check(arch != 'ensemble' or (learner == 'scratch' and step == 'eager'), "--arch ensemble trains with our Learner, "
-          "eagerly: with --learner fastai or --step compile|graph choose --arch linear, mlp or cnn", CliError)
     check(1 <= n_models <= 100, f"--n-models must be an int in [1, 100], got {n_models}", CliError)
     check(learner in ('scratch', 'fastai'), f"unknown --learner {learner!r}: choose scratch or fastai", CliError)
     check(step in ('eager', 'compile', 'graph'), f"unknown --step {step!r}: choose eager, compile or graph", CliError)
     check(not (step == 'graph' and learner == 'fastai'),
           "--step graph needs our Learner (--learner scratch); use --step compile with fastai's", CliError)
-    check((epochs is None or epochs >= 1) and bs >= 1, f"--epochs and --bs must be >= 1, got {epochs} and {bs}", CliError)
+    check((epochs is None or epochs >= 1) and bs >= 1, f"--epochs and --bs must be >= 1, got {epochs} and {bs}",
+          CliError)
     check(lr is None or (math.isfinite(lr) and lr > 0), f"--lr must be a finite number > 0, got {lr}", CliError)
     check(0 <= seed <= 2**62, f"--seed must be an int in [0, 2**62], got {seed}", CliError)
+    check(arch != 'ensemble' or task == 'digits', "--arch ensemble is for the 10 digits: for --task 3v7 choose --arch "
+          "linear, mlp or cnn", CliError)
+    check(arch != 'ensemble' or (learner == 'scratch' and step == 'eager'), "--arch ensemble trains with our Learner, "
+          "eagerly: with --learner fastai or --step compile|graph choose --arch linear, mlp or cnn", CliError)
 
 def _fit(learn, epochs:int, lr:float, one_cycle:bool, world:int):
     "Train, data-parallel when several processes run"
@@ -227,7 +229,7 @@ def _write_run(d:Path, learn, model, meta:dict, res:dict, extra:dict):
 
 def train(data:str='sample', # sample, mnist, mnist_sample, mnist_tiny, or a local folder/archive/IDX files
           task:str='digits', # digits (10 classes) or 3v7 (the lesson's binary task)
-          arch:str=None, # ensemble (the default: the recipe's CNNs, averaged), linear, mlp or cnn (3v7's, torchrun's)
+          arch:str=None, # ensemble (the recipe's CNNs, averaged: the default), linear, mlp, cnn (for 3v7/fastai/torchrun)
           epochs:int=None, # number of epochs (of each model for the ensemble); default 20 for the ensemble, else 10
           n_models:int=3, # CNNs averaged by --arch ensemble
           bs:int=128, # batch size
@@ -242,7 +244,8 @@ def train(data:str='sample', # sample, mnist, mnist_sample, mnist_tiny, or a loc
           step:str='eager'): # eager, compile (`CompileStep`) or graph (`CudaGraphStep`, our Learner on a GPU)
     "Train a digit classifier and write the model, its metrics and pictures to `out`"
     one_process = int(os.environ.get('WORLD_SIZE') or 1) <= 1   # torchrun sets WORLD_SIZE
-    arch = arch or ('ensemble' if task == 'digits' and one_process else 'cnn')
+    plain = task == 'digits' and one_process and learner == 'scratch' and step == 'eager'   # what the ensemble does
+    arch = arch or ('ensemble' if plain else 'cnn')
     _check_train_args(**locals())
     out = Path(out)
     _check_out_dir(out)
@@ -315,8 +318,8 @@ def train(data:str='sample', # sample, mnist, mnist_sample, mnist_tiny, or a loc
         wall = time.time() - start
         if rank_distrib() != 0: return None
         check(not any(map(_diverged, learners)), f"training diverged (a loss or weight became NaN or infinite) with "
-              f"--lr {lr:g}: nothing was written; try a smaller --lr (the default for --arch {arch} is {_LR[task][arch]})",
-              CliError)
+              f"--lr {lr:g}: nothing was written; try a smaller --lr (the default for --arch {arch} is "
+              f"{_LR[task][arch]})", CliError)
         learn = learners[0]
         names = list(learn.recorder.metric_names[1:-1])
         hist = [dict(epoch=i, **{n: float(v) for n, v in zip(names, vals)})
@@ -337,7 +340,8 @@ def train(data:str='sample', # sample, mnist, mnist_sample, mnist_tiny, or a loc
                              learner=learner, seed=seed, cbs=cbs, step=step, n_models=n_models), versions=_versions())
         if ens: res['ensemble'] = ens
         _write_run(tmp, learn, model, meta, res, extra)
-    what = f" (the average of {n_models} CNNs; alone: {', '.join(f'{a:.4f}' for a in ens['member_accuracy'])})" if ens else ''
+    alone = ', '.join(f'{a:.4f}' for a in ens['member_accuracy']) if ens else ''
+    what = f" (the average of {n_models} CNNs; alone: {alone})" if ens else ''
     print(f"valid {names[-1]}: {final[names[-1]]:.4f}{what} after {wall:.1f}s of training on {dev}; wrote {out}/")
     return res
 

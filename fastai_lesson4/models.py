@@ -28,8 +28,8 @@ def conv_bn(ni:int, nf:int, # input and output channels
 
 def digit_cnn(n_out:int=10): # outputs: 10 digits, or 1 for the 3-vs-7 task
     "The recipe's CNN for `(B,1,28,28)` digits: 28 → 14 → 7 → 4 with BatchNorm, a linear classifier over the 4×4 map"
-    return nn.Sequential(conv_bn(1, 16, 5, stride=2), conv_bn(16, 32), conv_bn(32, 64, stride=2), conv_bn(64, 64, stride=2),
-                         nn.Flatten(), nn.Linear(64*4*4, n_out))
+    return nn.Sequential(conv_bn(1, 16, 5, stride=2), conv_bn(16, 32), conv_bn(32, 64, stride=2),
+                         conv_bn(64, 64, stride=2), nn.Flatten(), nn.Linear(64*4*4, n_out))
 
 # %% ../nbs/04b_models.ipynb #m0de1010
 class DigitEnsemble(nn.Module):
@@ -72,8 +72,8 @@ def train_digits(x_train:torch.Tensor, y_train:torch.Tensor, # `uint8` digits `(
         tfms = [DigitAugment(p_elastic=p_elastic, seed=s)] if aug else None
         dls = TensorDataLoaders.from_tensors(x_train, y_train, x_valid, y_valid, bs=bs, device=device, batch_tfms=tfms,
                                              vocab=vocab, seed=s)
-        learn = Learner(dls, model_func(len(dls.vocab)).to(dls.device), loss_func=CrossEntropyLossFlat(), metrics=accuracy,
-                        wd=wd, cbs=cbs if i == 0 else None)
+        learn = Learner(dls, model_func(len(dls.vocab)).to(dls.device), loss_func=CrossEntropyLossFlat(),
+                        metrics=accuracy, wd=wd, cbs=cbs if i == 0 else None)
         fit = (lambda: learn.fit_one_cycle(epochs, lr)) if one_cycle else (lambda: learn.fit(epochs, lr))
         if quiet:
             with learn.no_bar(), learn.no_logging(): fit()
