@@ -269,10 +269,13 @@ def show_frames(history, # `WeightHistory` (`.frames`, `.iters`) or a tensor of 
         for c,k in enumerate(pick):
             a = axs[r,c]; t = tiles[r,c]
             a.imshow(t.numpy(), cmap=cmap, vmin=-v, vmax=v, interpolation='nearest'); a.axis('off')
-            a.set_title(f"iter {iters[k]}\n‖w‖={t.norm():.2f}" if r==0 else f"‖w‖={t.norm():.2f}", fontsize=7)
-        axs[r,0].text(-0.08, 0.5, f"unit {u}", transform=axs[r,0].transAxes, rotation=90, va='center', ha='right', fontsize=7)
-    fig.colorbar(axs[0,0].images[0], ax=list(axs.flat), shrink=0.8, fraction=0.04).ax.tick_params(labelsize=7)
-    fig.suptitle(title if title is not None else f"weights during training, colour scale ±{v:.3g} fixed across frames", fontsize=9)
+            a.set_title(f"iter {iters[k]}\n‖w‖={t.norm():.2f}" if r==0 else f"‖w‖={t.norm():.2f}", fontsize=8)
+        axs[r,0].text(-0.08, 0.5, f"unit {u}", transform=axs[r,0].transAxes, rotation=90, va='center', ha='right',
+                      fontsize=8)
+    _colorbar(fig, axs[0,0].images[0], list(axs.flat), 'weight (red +, blue −)', shrink=0.8, fraction=0.04)
+    lay = getattr(history, 'layer_name', None)   # `WeightHistory` knows its layer
+    if title is None: title = f"{lay + ': ' if lay else ''}weights during training, colour scale ±{v:.3g} fixed across frames"
+    fig.suptitle(title, fontsize=10)
     return fig
 
 # %% ../nbs/06_viz.ipynb #7516c426
