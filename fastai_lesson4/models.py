@@ -111,11 +111,11 @@ def cv_folds(n:int, # number of items
 def cross_validate(x:torch.Tensor, y:torch.Tensor, # `uint8` digits `(N,28,28)` and labels
                    k:int=5, # number of folds
                    folds:list|None=None, # which folds to run (default all `k`): fewer to compare candidates quickly
-                   seed:int=0, # seed of the folds; training uses `train_digits`' own `seed`
+                   fold_seed:int=0, # seed of the folds (`seed=` goes to `train_digits`, as the rest of `kwargs`)
                    progress:bool=False, # print each fold's result
                    **kwargs): # passed to `train_digits` (the recipe: `n_models`, `epochs`, ...)
     "Score every digit once with the recipe trained without it: accuracy, per-fold accuracies and wall times"
-    parts = cv_folds(len(x), k, seed)
+    parts = cv_folds(len(x), k, fold_seed)
     folds = list(range(k)) if folds is None else list(folds)
     check(all(0 <= f < k for f in folds), f"cross_validate: folds must be in 0..{k-1}, got {folds}")
     pred,accs,walls = torch.full((len(x),), -1, dtype=torch.long),[],[]
