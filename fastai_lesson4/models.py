@@ -8,10 +8,11 @@ Docs: https://fastai-lesson4.github.io/fastai_lesson4/models.html.md"""
 __all__ = ['RECIPE', 'conv_bn', 'digit_cnn', 'DigitEnsemble', 'train_digits', 'predict_digits', 'cv_folds', 'cross_validate']
 
 # %% ../nbs/04b_models.ipynb #m0de1004
-import math, time
+import time
 import torch
 from torch import nn
 from fastcore.basics import AttrDict
+from fastprogress.fastprogress import progress_bar
 from fastai.losses import CrossEntropyLossFlat
 from fastai.metrics import accuracy
 from .core import check, check_num
@@ -112,14 +113,14 @@ def cross_validate(x:torch.Tensor, y:torch.Tensor, # `uint8` digits `(N,28,28)` 
                    k:int=5, # number of folds
                    folds:list|None=None, # which folds to run (default all `k`): fewer to compare candidates quickly
                    fold_seed:int=0, # seed of the folds (`seed=` goes to `train_digits`, as the rest of `kwargs`)
-                   progress:bool=False, # print each fold's result
+                   progress:bool=False, # a progress bar over the folds, and each fold's result
                    **kwargs): # passed to `train_digits` (the recipe: `n_models`, `epochs`, ...)
     "Score every digit once with the recipe trained without it: accuracy, per-fold accuracies and wall times"
     parts = cv_folds(len(x), k, fold_seed)
     folds = list(range(k)) if folds is None else list(folds)
     check(all(0 <= f < k for f in folds), f"cross_validate: folds must be in 0..{k-1}, got {folds}")
     pred,accs,walls = torch.full((len(x),), -1, dtype=torch.long),[],[]
-    for f in folds:
+    for f in (progress_bar(folds) if progress else folds):
         vi = parts[f]; ti = torch.cat([p for j,p in enumerate(parts) if j != f])
         t0 = time.perf_counter()
         ens,_ = train_digits(x[ti], y[ti], x[vi], y[vi], **kwargs)
