@@ -217,7 +217,7 @@ def _write_run(d:Path, learn, model, meta:dict, res:dict, extra:dict):
     save_digit_model(model, meta, d/'model.pth')
     atomic_write(d/'metrics.json', lambda tmp: Path(tmp).write_text(json.dumps(res, indent=2, allow_nan=False)))
     fig = plot_learning_curves(learn)
-    if meta['arch'] == 'ensemble':
+    if meta['arch'] == 'ensemble' and meta['n_models'] > 1:
         k = meta['n_models']
         fig.suptitle(f"model 1 of the {k} averaged; the average of all {k}: {res['final']['accuracy']:.2%} validation "
                      "accuracy", fontsize=10, y=1.04)
@@ -341,7 +341,7 @@ def train(data:str='sample', # sample, mnist, mnist_sample, mnist_tiny, or a loc
         if ens: res['ensemble'] = ens
         _write_run(tmp, learn, model, meta, res, extra)
     alone = ', '.join(f'{a:.4f}' for a in ens['member_accuracy']) if ens else ''
-    what = f" (the average of {n_models} CNNs; alone: {alone})" if ens else ''
+    what = f" (the average of {n_models} CNNs; alone: {alone})" if ens and n_models > 1 else ''
     print(f"valid {names[-1]}: {final[names[-1]]:.4f}{what} after {wall:.1f}s of training on {dev}; wrote {out}/")
     return res
 

@@ -227,8 +227,6 @@ def plot_learning_curves(r, # a fastai or our `Recorder`, or a `Learner` (its `.
         a1,m = axs[0,1],vals[:, names.index(metric)]*(100 if percent else 1)
         a1.plot(ep[1:], m, 'o-', color='C2')
         unit = '%' if percent else ''
-        a1.annotate(f"{m[-1]:.2f}{unit}", (ep[-1], m[-1]), textcoords='offset points', xytext=(-9, 0), ha='right',
-                    va='center', fontsize=9)
         a1.set_ylabel(f"validation {metric}{' (%)' if percent else ''}", fontsize=9)
         a1.set_title(f"validation {metric}: {m[-1]:.2f}{unit} after epoch {len(m)}", fontsize=10)
     for a in axs.flat:
