@@ -86,7 +86,8 @@ class DigitAugment(RandTransform):
                 ):
         a = _check_args(locals())
         check(a['max_shear'] < 90, f"DigitAugment: max_shear is in degrees, must be < 90, got {max_shear}")
-        check(a['alpha'] == 0 or a['sigma'] > 0, f"DigitAugment: sigma must be > 0 when alpha > 0, got {sigma}")
+        check(a['alpha'] == 0 or a['sigma'] >= 0.01,   # narrower ones underflow to NaN (0.2 px is no blur)
+              f"DigitAugment: sigma must be > 0 (at least 0.01 pixels) when alpha > 0, got {sigma}")
         check(generator is None or isinstance(generator, torch.Generator),
               f"DigitAugment: generator must be a torch.Generator, got {type(generator).__name__}", TypeError)
         store_attr(names=[], **a, generator=generator)   # the checked values, not the arguments as given

@@ -280,6 +280,8 @@ def _from_folder(path:Path) -> MnistData:
     if (fs := _find_idx(path)) is not None:
         (x_train, y_train), (x_valid, y_valid) = load_idx_pair(fs[0], fs[1]), load_idx_pair(fs[2], fs[3])
         for f, x in ((fs[0], x_train), (fs[2], x_valid)): check(len(x), f"get_mnist: {f} holds no images")
+        check(x_train.shape[1:] == x_valid.shape[1:], f"get_mnist: {fs[0]} holds {tuple(x_train.shape[1:])} images "
+              f"but {fs[2]} holds {tuple(x_valid.shape[1:])} ones: both splits need the same size")
         return MnistData(x_train, y_train, x_valid, y_valid, default_vocab(y_train, y_valid))
     if (root := _find_png_root(path)) is not None: return load_png_folder(root)
     raise ValueError(f"get_mnist: {path} holds neither the four MNIST IDX files (train-images-idx3-ubyte[.gz], "
