@@ -17,6 +17,11 @@ Sections (each: contenders interleaved over `--repeats` rounds, medians, ratios 
               (targets: >= 20x on CPU, >= 100x on GPU)
   accuracy    time to 98% on the sample's 1,000 held-out digits: small CNN + DigitAugment + one-cycle, wall clock from
               loading the data, with the seed and epochs (target: <= 60 s on 2 CPU cores); runs on all torch threads
+  cv          the default recipe of `lesson4 train` (`fastai_lesson4.models.train_digits`), 5-fold cross-validated on the
+              5,000 sample digits (every digit scored once by a model that never saw it): accuracy over all digits, mean
+              and spread over folds, wall time per fold (target: >= 99.0%); runs on all torch threads
+  cli         `lesson4 train` with its defaults in a fresh process: wall clock, start-up and pictures included, and
+              its accuracy on the 1,000 held-out digits (target: <= 60 s on 2 CPU cores)
   growth      cost growth of our pipeline (TensorDataLoaders + our Learner + MLP): images/s at bs 64..4096, and
               per-batch time and memory at 5k, 60k, 600k images (the sample repeated)
 
@@ -48,7 +53,7 @@ ap.add_argument('--quick', action='store_true', help='fewer repeats, smaller siz
 ap.add_argument('--threads', type=int, default=None, help="torch threads for the comparisons (default 1 on CPU: steadier on a shared box)")
 ap.add_argument('--repeats', type=int, default=None, help='interleaved rounds per section (default 5, quick 3)')
 ap.add_argument('--fastai-batches', type=int, default=None, help='batches timed on the stock fastai paths (default 20, quick 8)')
-ap.add_argument('--only', nargs='+', default=None, choices='learner captured data augment e2e accuracy growth'.split())
+ap.add_argument('--only', nargs='+', default=None, choices='learner captured data augment e2e accuracy cv cli growth'.split())
 ap.add_argument('--out', default=None, help='JSON file (default bench/results-<device>.json)')
 args = ap.parse_args()
 dev = torch.device(args.device)
@@ -342,6 +347,55 @@ if want('accuracy'):
             row('accuracy', f'seed {seed}: wall clock, data loading to the end of epoch {epochs}', wall, 's', target='<= 60 s',
                 ok=wall <= 60 and accs[-1] >= 0.98, seed=seed)
             if first is not None: row('accuracy', f'seed {seed}: first reached 98% at epoch {first+1}', times[first], 's', seed=seed)
+        torch.set_num_threads(THREADS)
+
+# ------------------------------------------------------------------ the default recipe, cross-validated
+if want('cv'):
+    with guarded('cv'):
+        from fastai_lesson4.models import cross_validate, RECIPE
+        cv_threads = args.threads or ALL_THREADS   # --threads 1 is faster on a machine shared with other work
+        torch.set_num_threads(cv_threads)
+        k = 5
+        folds = [0] if args.quick else list(range(k))
+        say(f'\n## cv: the default recipe {RECIPE}, {k}-fold cross-validation on the 5,000 sample digits '
+            f'(folds {folds}); {cv_threads} torch thread(s)')
+        cv = cross_validate(x_all, y_all, k=k, folds=folds, device=dev, progress=True)
+        fa = torch.tensor(cv.fold_accuracies)*100
+        se = (cv.accuracy*(1-cv.accuracy)/cv.n_scored)**0.5*100
+        row('cv', f'accuracy on all {cv.n_scored:,} digits, each scored by a model that never saw it', cv.accuracy*100, '%',
+            target='>= 99.0%', ok=cv.accuracy >= 0.99, standard_error=se, fold_accuracies=cv.fold_accuracies, folds=folds,
+            recipe=RECIPE, threads=cv_threads, load_average=os.getloadavg())
+        if len(folds) > 1:
+            row('cv', f'mean over {len(folds)} folds (sd {fa.std().item():.2f}, min {fa.min().item():.1f}, max {fa.max().item():.1f})',
+                fa.mean().item(), '%', fold_sd=fa.std().item())
+        row('cv', f'training + scoring one fold (4,000 digits, median of {len(folds)})', statistics.median(cv.fold_walls), 's',
+            fold_walls=cv.fold_walls, load_average=os.getloadavg())
+        torch.set_num_threads(THREADS)
+
+# ------------------------------------------------------------------ `lesson4 train` as a user runs it
+if want('cli'):
+    with guarded('cli'):
+        import shutil, subprocess
+        say(f'\n## cli: `lesson4 train` with its defaults in a fresh process, start-up and pictures included')
+        exe = shutil.which('lesson4')
+        cmd = [exe] if exe else [sys.executable, '-m', 'fastai_lesson4.cli']
+        with tempfile.TemporaryDirectory() as d:
+            env = dict(os.environ, PYTHONPATH=str(HERE.parent), MPLBACKEND='Agg')
+            import resource
+            ru0, t0 = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter()
+            p = subprocess.run(cmd + ['train', '--out', d, '--device', dev.type], capture_output=True, text=True, env=env)
+            wall, ru1 = time.perf_counter() - t0, resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu = (ru1.ru_utime + ru1.ru_stime) - (ru0.ru_utime + ru0.ru_stime)   # the work, whatever else runs
+            ok = p.returncode == 0
+            m = json.loads(Path(d, 'metrics.json').read_text()) if ok else {}
+        if not ok: say(p.stderr[-2000:])
+        row('cli', f"`lesson4 train` with its defaults (arch {m.get('args', {}).get('arch')}): wall clock, start-up included", wall, 's',
+            target='<= 60 s', ok=ok and wall <= 60, returncode=p.returncode, load_average=os.getloadavg())
+        row('cli', f'the same run: CPU time (user + system, all threads; load average {os.getloadavg()[0]:.1f} on '
+            f'{os.cpu_count()} cores)', cpu, 's', load_average=os.getloadavg())
+        if ok:
+            fin = m['final']; acc = [v for kk, v in fin.items() if kk.endswith('accuracy')]
+            if acc: row('cli', '`lesson4 train` with its defaults: accuracy on the 1,000 held-out sample digits', acc[-1]*100, '%')
         torch.set_num_threads(THREADS)
 
 # ------------------------------------------------------------------ cost growth

@@ -17,17 +17,21 @@ from . import __version__
 from .core import atomic_write, atomic_dir, check, check_num, check_weights_file
 
 # %% ../nbs/09_cli.ipynb #bf6e8242
-ARCHS = ('linear', 'mlp', 'cnn')
+ARCHS = ('linear', 'mlp', 'cnn', 'ensemble')
 
 def _conv(ni, nf):
     from torch import nn
     return nn.Sequential(nn.Conv2d(ni, nf, 3, stride=2, padding=1), nn.BatchNorm2d(nf), nn.ReLU())
 
-def digit_model(arch:str='mlp', # 'linear', 'mlp' (784-100-n_out) or 'cnn' (four stride-2 convs)
-                n_out:int=10): # outputs: 10 digits, or 1 for the 3-vs-7 task
-    "A model for `(B,1,28,28)` digits: the lesson's linear model, an MLP or a small CNN"
+def digit_model(arch:str='mlp', # 'linear', 'mlp' (784-100-n_out), 'cnn' (four stride-2 convs) or 'ensemble'
+                n_out:int=10, # outputs: 10 digits, or 1 for the 3-vs-7 task
+                n_models:int=3): # members of an 'ensemble': `models.DigitEnsemble` of `n_models` `models.digit_cnn`
+    "A model for `(B,1,28,28)` digits: the lesson's linear model, an MLP, a small CNN, or the default recipe's ensemble"
     from torch import nn
     check(arch in ARCHS, f"unknown --arch {arch!r}: choose one of {', '.join(ARCHS)}", CliError)
+    if arch == 'ensemble':
+        from fastai_lesson4.models import DigitEnsemble, digit_cnn
+        return DigitEnsemble([digit_cnn(n_out) for _ in range(n_models)])
     if arch == 'linear': return nn.Sequential(nn.Flatten(), nn.Linear(28*28, n_out))
     if arch == 'mlp': return nn.Sequential(nn.Flatten(), nn.Linear(28*28, 100), nn.ReLU(), nn.Linear(100, n_out))
     return nn.Sequential(_conv(1, 16), _conv(16, 32), _conv(32, 64), _conv(64, 64),
@@ -52,7 +56,10 @@ def _check_meta(meta:dict, path) -> dict:
           f"{pre}vocab has {len(vocab)} classes for n_out={n_out} and task {meta['task']}")
     mean = check_num('mean', meta.get('mean'), prefix=pre)
     std = check_num('std', meta.get('std'), 1e-6, prefix=pre, what='a finite number > 0')
-    return {**meta, 'n_out': n_out, 'vocab': list(vocab), 'mean': mean, 'std': std}
+    ens = meta['arch'] == 'ensemble'
+    check(not ens or meta['task'] == 'digits', f"{pre}arch ensemble is for the digits task, not {meta['task']}")
+    n_models = check_num('n_models', meta.get('n_models'), 1, 100, integer=True, prefix=pre) if ens else 1
+    return {**meta, 'n_out': n_out, 'vocab': list(vocab), 'mean': mean, 'std': std, 'n_models': n_models}
 
 def load_digit_model(path):
     "The `(model, meta)` saved by `save_digit_model` at `path`, loaded with `weights_only=True` and checked first"
@@ -65,7 +72,7 @@ def load_digit_model(path):
     weights = state['model']
     check(isinstance(weights, dict) and all(isinstance(v, torch.Tensor) for v in weights.values()),
           f"model file {path}: its 'model' entry is not a state_dict of tensors", CliError)
-    model = digit_model(meta['arch'], meta['n_out'])
+    model = digit_model(meta['arch'], meta['n_out'], meta['n_models'])
     try: model.load_state_dict(weights)
     except RuntimeError as e:
         raise CliError(f"model file {path} does not fit a {meta['arch']!r} model: {str(e).splitlines()[0]}") from None
@@ -138,7 +145,7 @@ def _check_out_file(out:Path, flag:str='--out'):
 # %% ../nbs/09_cli.ipynb #d3872251
 def _save_fig(fig, path):
     import matplotlib.pyplot as plt
-    atomic_write(path, lambda tmp: fig.savefig(tmp, format='png', dpi=80, bbox_inches='tight'))
+    atomic_write(path, lambda tmp: fig.savefig(tmp, format='png', dpi=110, bbox_inches='tight'))
     plt.close(fig)
 
 def _fig_of(res):
@@ -150,19 +157,26 @@ def _fig_of(res):
     return plt.gcf()
 
 # %% ../nbs/09_cli.ipynb #36ed39cd
-_LR = {'digits': {'linear': 0.1, 'mlp': 0.01, 'cnn': 0.01}, '3v7': {'linear': 1., 'mlp': 0.1, 'cnn': 0.1}}
+_LR = {'digits': {'linear': 0.1, 'mlp': 0.01, 'cnn': 0.01, 'ensemble': 0.01},
+       '3v7': {'linear': 1., 'mlp': 0.1, 'cnn': 0.1}}
 
-def _check_train_args(task, arch, epochs, bs, lr, learner, seed, step, **_):
+def _check_train_args(task, arch, epochs, bs, lr, learner, seed, step, n_models, **_):
     "Every check on `train`'s arguments alone: run before anything is imported or read"
     check(task in ('digits', '3v7'), f"unknown --task {task!r}: choose digits or 3v7", CliError)
     check(arch in ARCHS, f"unknown --arch {arch!r}: choose one of {', '.join(ARCHS)}", CliError)
+    check(1 <= n_models <= 100, f"--n-models must be an int in [1, 100], got {n_models}", CliError)
     check(learner in ('scratch', 'fastai'), f"unknown --learner {learner!r}: choose scratch or fastai", CliError)
     check(step in ('eager', 'compile', 'graph'), f"unknown --step {step!r}: choose eager, compile or graph", CliError)
     check(not (step == 'graph' and learner == 'fastai'),
           "--step graph needs our Learner (--learner scratch); use --step compile with fastai's", CliError)
-    check(epochs >= 1 and bs >= 1, f"--epochs and --bs must be >= 1, got {epochs} and {bs}", CliError)
+    check((epochs is None or epochs >= 1) and bs >= 1, f"--epochs and --bs must be >= 1, got {epochs} and {bs}",
+          CliError)
     check(lr is None or (math.isfinite(lr) and lr > 0), f"--lr must be a finite number > 0, got {lr}", CliError)
     check(0 <= seed <= 2**62, f"--seed must be an int in [0, 2**62], got {seed}", CliError)
+    check(arch != 'ensemble' or task == 'digits', "--arch ensemble is for the 10 digits: for --task 3v7 choose --arch "
+          "linear, mlp or cnn", CliError)
+    check(arch != 'ensemble' or (learner == 'scratch' and step == 'eager'), "--arch ensemble trains with our Learner, "
+          "eagerly: with --learner fastai or --step compile|graph choose --arch linear, mlp or cnn", CliError)
 
 def _fit(learn, epochs:int, lr:float, one_cycle:bool, world:int):
     "Train, data-parallel when several processes run"
@@ -180,25 +194,44 @@ def _diverged(learn) -> bool:
     return not (all(math.isfinite(float(v)) for v in vals) and
                 all(torch.isfinite(p).all() for p in learn.model.parameters()))
 
-def _write_run(d:Path, learn, meta:dict, res:dict, extra:dict, arch:str, learner:str):
+def _example_digit():
+    "The digit the CNN pictures show: the sample's first held-out 3"
+    from fastai_lesson4.basics import mnist_splits
+    _, _, xv, yv = mnist_splits()
+    return xv[int((yv == 3).nonzero()[0, 0])]
+
+def _weights_fig(model, meta:dict, n:int|None=None):
+    "weights.png: a CNN's first filters with their responses to a digit; a linear first layer's units, named"
+    from torch import nn
+    from fastai_lesson4.viz import show_weights, show_filters, weight_layer
+    first = weight_layer(model)
+    if isinstance(first, nn.Conv2d) and first.in_channels == 1:
+        return show_filters(model, _example_digit(), n=n, mean=meta['mean'], std=meta['std'])
+    if meta['n_out'] == 1: return show_weights(model, classes=tuple(meta['vocab']))   # 3-vs-7: ('7', '3'), 1 = three
+    is_out = first is weight_layer(model, last=True)   # the linear model: one template per class
+    return show_weights(model, n=n or (None if is_out else 16), labels=meta['vocab'] if is_out else None)
+
+def _write_run(d:Path, learn, model, meta:dict, res:dict, extra:dict):
     "The run's files, into the folder `d`"
-    import matplotlib.pyplot as plt
-    from fastai_lesson4.viz import show_weights
-    save_digit_model(learn.model, meta, d/'model.pth')
+    from fastai_lesson4.viz import plot_learning_curves
+    save_digit_model(model, meta, d/'model.pth')
     atomic_write(d/'metrics.json', lambda tmp: Path(tmp).write_text(json.dumps(res, indent=2, allow_nan=False)))
-    fig, ax = plt.subplots(figsize=(5, 3))
-    if learner == 'scratch': learn.recorder.plot_loss(ax=ax)
-    else: learn.recorder.plot_loss()
-    _save_fig(plt.gcf(), d/'loss.png')
-    _save_fig(show_weights(learn.model, n=16 if arch != 'linear' or meta['n_out'] > 1 else None), d/'weights.png')
+    fig = plot_learning_curves(learn)
+    if meta['arch'] == 'ensemble' and meta['n_models'] > 1:
+        k = meta['n_models']
+        fig.suptitle(f"model 1 of the {k} averaged; the average of all {k}: {res['final']['accuracy']:.2%} validation "
+                     "accuracy", fontsize=10, y=1.04)
+    _save_fig(fig, d/'loss.png')
+    _save_fig(_weights_fig(model, meta), d/'weights.png')
     for n, cb in extra.items():
         f = getattr(cb, 'plot', None) or getattr(cb, 'show')
         _save_fig(_fig_of(f()), d/f'cb_{n}.png')
 
 def train(data:str='sample', # sample, mnist, mnist_sample, mnist_tiny, or a local folder/archive/IDX files
           task:str='digits', # digits (10 classes) or 3v7 (the lesson's binary task)
-          arch:str='cnn', # linear, mlp or cnn
-          epochs:int=10, # number of epochs
+          arch:str=None, # ensemble (the recipe's CNNs, averaged: the default), linear, mlp, cnn (for 3v7/fastai/torchrun)
+          epochs:int=None, # number of epochs (of each model for the ensemble); default 20 for the ensemble, else 10
+          n_models:int=3, # CNNs averaged by --arch ensemble
           bs:int=128, # batch size
           lr:float=None, # learning rate (peak lr with one-cycle); default depends on arch and task
           one_cycle:bool=True, # fastai's 1cycle schedule, on by default; `--no-one-cycle` keeps the lr constant
@@ -210,6 +243,9 @@ def train(data:str='sample', # sample, mnist, mnist_sample, mnist_tiny, or a loc
           cbs:str=None, # callbacks to add: weights,gradnorm,noise,forgetting,deadrelu
           step:str='eager'): # eager, compile (`CompileStep`) or graph (`CudaGraphStep`, our Learner on a GPU)
     "Train a digit classifier and write the model, its metrics and pictures to `out`"
+    one_process = int(os.environ.get('WORLD_SIZE') or 1) <= 1   # torchrun sets WORLD_SIZE
+    plain = task == 'digits' and one_process and learner == 'scratch' and step == 'eager'   # what the ensemble does
+    arch = arch or ('ensemble' if plain else 'cnn')
     _check_train_args(**locals())
     out = Path(out)
     _check_out_dir(out)
@@ -225,6 +261,11 @@ def train(data:str='sample', # sample, mnist, mnist_sample, mnist_tiny, or a loc
     world = max(num_distrib(), 1)
     check(world == 1 or learner != 'fastai',
           "--learner fastai with several processes: use fastai's own `distrib_ctx` with `accelerate launch`", CliError)
+    check(world == 1 or arch != 'ensemble', "--arch ensemble trains in one process: under torchrun choose --arch "
+          "linear, mlp or cnn", CliError)
+    if epochs is None:
+        from fastai_lesson4.models import RECIPE
+        epochs = RECIPE['epochs'] if arch == 'ensemble' else 10
     extra = _make_cbs(cbs)
     dev = init_distributed('gloo' if device == 'cpu' else None) if world > 1 else _device(device)
     try: d = get_mnist(data)
@@ -250,31 +291,58 @@ def train(data:str='sample', # sample, mnist, mnist_sample, mnist_tiny, or a loc
     lr = _LR[task][arch] if lr is None else lr
     check(len(dls.train.ds) >= bs*world, f"--bs {bs} is too large: the training set has {len(dls.train.ds)} digits, "
           f"fewer than one batch ({bs*world})", CliError)
-    model = digit_model(arch, n_out)
+    model = digit_model(arch, n_out, n_models)
     check('deadrelu' not in extra or any(isinstance(m, nn.ReLU) for m in model.modules()),
           f"--cbs deadrelu counts dead ReLUs, and --arch {arch} has none: use --arch mlp or cnn", CliError)
     cbs_ = list(extra.values()) + {'eager': [], 'compile': [CompileStep()], 'graph': [CudaGraphStep()]}[step]
-    if learner == 'fastai':
-        from fastai.learner import Learner as FastaiLearner
-        learn = FastaiLearner(dls, model, loss_func=loss_func or dls.train_ds.loss_func, metrics=metric, cbs=cbs_)
-    else: learn = Learner(dls, model, loss_func=loss_func, metrics=metric, cbs=cbs_)
+    learners = []
+    if arch == 'ensemble':   # the default recipe: `models.train_digits`, `n_models` CNNs, the callbacks on the first
+        from fastai_lesson4.models import train_digits
+        def fit():
+            ens, ls = train_digits(*splits, n_models=n_models, epochs=epochs, lr=lr, bs=bs, seed=seed, device=dev,
+                                   vocab=d.vocab, cbs=list(extra.values()), quiet=False, aug=aug, one_cycle=one_cycle)
+            learners.extend(ls)
+            return ens
+    else:
+        if learner == 'fastai':
+            from fastai.learner import Learner as FastaiLearner
+            learn = FastaiLearner(dls, model, loss_func=loss_func or dls.train_ds.loss_func, metrics=metric, cbs=cbs_)
+        else: learn = Learner(dls, model, loss_func=loss_func, metrics=metric, cbs=cbs_)
+        learners.append(learn)
+        def fit():
+            _fit(learn, epochs, lr, one_cycle, world)
+            return learn.model
     with atomic_dir(out) if rank_distrib() == 0 else contextlib.nullcontext() as tmp:   # all the files, or none
         start = time.time()
-        _fit(learn, epochs, lr, one_cycle, world)
+        model = fit()
         wall = time.time() - start
         if rank_distrib() != 0: return None
-        check(not _diverged(learn), f"training diverged (a loss or weight became NaN or infinite) with --lr {lr:g}: "
-              f"nothing was written; try a smaller --lr (the default for --arch {arch} is {_LR[task][arch]})", CliError)
+        check(not any(map(_diverged, learners)), f"training diverged (a loss or weight became NaN or infinite) with "
+              f"--lr {lr:g}: nothing was written; try a smaller --lr (the default for --arch {arch} is "
+              f"{_LR[task][arch]})", CliError)
+        learn = learners[0]
         names = list(learn.recorder.metric_names[1:-1])
         hist = [dict(epoch=i, **{n: float(v) for n, v in zip(names, vals)})
                 for i, vals in enumerate(learn.recorder.values)]
         meta = dict(arch=arch, task=task, n_out=n_out, vocab=list(dls.vocab) if task == 'digits' else ['7', '3'],
                     mean=MNIST_MEAN if task == 'digits' else 0., std=MNIST_STD if task == 'digits' else 1.)
-        res = dict(history=hist, final=hist[-1], wall_time_s=round(wall, 2), device=str(dev), world_size=world,
+        final, ens = hist[-1], None
+        if arch == 'ensemble':   # `history` is the first model's; `final` is the average's, on the validation digits
+            from fastai_lesson4.models import predict_digits
+            p = predict_digits(model, d.x_valid)
+            final = {**hist[-1], 'valid_loss': float(torch.nn.functional.nll_loss(p.clamp_min(1e-12).log(), d.y_valid)),
+                     'accuracy': float((p.argmax(1) == d.y_valid).float().mean())}
+            ens = dict(n_models=n_models, member_accuracy=[float(l.recorder.values[-1][names.index('accuracy')])
+                                                           for l in learners])
+            meta['n_models'] = n_models
+        res = dict(history=hist, final=final, wall_time_s=round(wall, 2), device=str(dev), world_size=world,
                    args=dict(data=data, task=task, arch=arch, epochs=epochs, bs=bs, lr=lr, one_cycle=one_cycle, aug=aug,
-                             learner=learner, seed=seed, cbs=cbs, step=step), versions=_versions())
-        _write_run(tmp, learn, meta, res, extra, arch, learner)
-    print(f"valid {names[-1]}: {hist[-1][names[-1]]:.4f} after {wall:.1f}s of training on {dev}; wrote {out}/")
+                             learner=learner, seed=seed, cbs=cbs, step=step, n_models=n_models), versions=_versions())
+        if ens: res['ensemble'] = ens
+        _write_run(tmp, learn, model, meta, res, extra)
+    alone = ', '.join(f'{a:.4f}' for a in ens['member_accuracy']) if ens else ''
+    what = f" (the average of {n_models} CNNs; alone: {alone})" if ens and n_models > 1 else ''
+    print(f"valid {names[-1]}: {final[names[-1]]:.4f}{what} after {wall:.1f}s of training on {dev}; wrote {out}/")
     return res
 
 # %% ../nbs/09_cli.ipynb #17b65388
@@ -392,13 +460,12 @@ def predict(model:str, # a model.pth written by `lesson4 train`
 def show_weights_cmd(model:str, # a model.pth written by `lesson4 train`
                      out:str='weights.png', # where to write the picture
                      n:int=None): # show only the first `n` units
-    "Draw the first layer's weights of a trained model as a PNG"
+    "Draw the first layer of a trained model as a PNG: a CNN's filters with their responses to a digit, else its units"
     check(n is None or n >= 1, f"--n must be an int >= 1, got {n}", CliError)
     out = Path(out)
     _check_out_file(out)
-    from fastai_lesson4.viz import show_weights
     m, meta = load_digit_model(model)
-    _save_fig(show_weights(m, n=n), out)
+    _save_fig(_weights_fig(m, meta, n), out)
     print(f"wrote {out}")
     return out
 
