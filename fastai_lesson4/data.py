@@ -585,8 +585,8 @@ class TensorDL:
 def _digit(o, shape) -> torch.Tensor:
     "One digit as a CPU tensor of `shape`: uint8, or float in [0,1]"
     if isinstance(o, (str, Path)): o = Image.open(o)
-    if isinstance(o, Image.Image): o = np.asarray(o.convert('L'))
-    t = (o if isinstance(o, torch.Tensor) else torch.as_tensor(np.asarray(o))).detach().cpu()
+    if isinstance(o, Image.Image): o = np.array(o.convert('L'))
+    t = (o if isinstance(o, torch.Tensor) else torch.as_tensor(np.array(o))).detach().cpu()
     check(t.numel() == math.prod(shape), f"test_dl: an item of shape {tuple(t.shape)}, but the loaders' digits are "
           f"{tuple(shape)}: resize it first (`lesson4 predict` prepares drawings the way MNIST did)")
     if t.is_floating_point():
