@@ -17,6 +17,7 @@ from matplotlib.colors import CenteredNorm
 from matplotlib.ticker import MaxNLocator
 from fastcore.basics import store_attr
 from fastai.callback.core import Callback
+from .core import check, check_num
 
 # %% ../nbs/05_callbacks.ipynb #41e32065
 class FitScopedCallback(Callback):
@@ -119,10 +120,10 @@ class WeightHistory(FitScopedCallback):
                  every:int=5, # optimizer steps between snapshots (doubles each time the buffer fills)
                  max_frames:int=100, # most frames kept
                  full:bool=False): # also keep all parameters, flattened, as `.params`
-        if layer is not None and not isinstance(getattr(layer, 'weight', None), torch.Tensor):
-            raise TypeError(f"`layer` must be a module with a `.weight` tensor or None, got {type(layer).__name__}")
-        if not (isinstance(every, int) and every>=1): raise ValueError(f"`every` must be an int >= 1, got {every!r}")
-        if not (isinstance(max_frames, int) and max_frames>=2): raise ValueError(f"`max_frames` must be an int >= 2, got {max_frames!r}")
+        check(layer is None or isinstance(getattr(layer, 'weight', None), torch.Tensor),
+              f"`layer` must be a module with a `.weight` tensor or None, got {type(layer).__name__}", TypeError)
+        every = check_num('`every`', every, 1, integer=True)
+        max_frames = check_num('`max_frames`', max_frames, 2, integer=True)
         store_attr()
 
     def setup(self):
@@ -156,7 +157,8 @@ class WeightHistory(FitScopedCallback):
         if self._n==len(self._buf) and self._n<self.max_frames: self._grow(min(2*self._n, self.max_frames))
         if self._n==self.max_frames: self._thin()
         self._buf[self._n].copy_(self._layer.weight.detach())
-        if self.full: torch.cat([p.detach().reshape(-1) for p in self.learn.model.parameters()], out=self._pbuf[self._n])
+        if self.full:
+            torch.cat([p.detach().reshape(-1) for p in self.learn.model.parameters()], out=self._pbuf[self._n])
         self._iters.append(self._nsteps); self._n += 1
 
     def after_step(self):
@@ -219,7 +221,7 @@ class GradNorm(FitScopedCallback):
     "Per-layer gradient norms of every training batch and update/weight ratios every `ratio_every` batches, per epoch in `history`"
     order,run_valid = 10.5,False   # after `MixedPrecision` unscales (10), before `GradientClip` clips (11)
     def __init__(self, ratio_every:int=10): # batches between update/weight ratio measurements (1: every batch)
-        if not (isinstance(ratio_every, int) and ratio_every>=1): raise ValueError(f"`ratio_every` must be an int >= 1, got {ratio_every!r}")
+        ratio_every = check_num('`ratio_every`', ratio_every, 1, integer=True)
         store_attr()
 
     def setup(self):
@@ -232,7 +234,9 @@ class GradNorm(FitScopedCallback):
     def before_step(self):
         gs = [p.grad if p.grad is not None else torch.zeros_like(p) for p in self._ps]
         self._ratio = self._k % self.ratio_every == 0; self._k += 1   # True until this step's ratio is complete
-        if not self._ratio: self._rec.append(torch.stack(torch._foreach_norm(gs))); return
+        if not self._ratio:
+            self._rec.append(torch.stack(torch._foreach_norm(gs)))
+            return
         ws = [p.detach() for p in self._ps]
         n = torch.stack(torch._foreach_norm(gs + ws))              # |g| and |w| before the step, one call
         self._rec.append(n[:len(gs)]); self._rrec.append(n)
@@ -260,7 +264,8 @@ class GradNorm(FitScopedCallback):
         ratios = r[:,2]/r[:,1]                                     # |Δw| / |w|
         self._rec,self._rrec = [],[]
         self._cpu.append((g, ratios, torch.full((len(g),), len(self.history))))
-        row = dict(epoch=getattr(self.learn, 'epoch', len(self.history)), grad_norm=float(g.pow(2).sum(1).sqrt().mean()))
+        row = dict(epoch=getattr(self.learn, 'epoch', len(self.history)),
+                   grad_norm=float(g.pow(2).sum(1).sqrt().mean()))
         for i,nm in enumerate(self.names):
             row[f'norm/{nm}'] = float(g[:,i].mean())
             row[f'ratio/{nm}'] = float(ratios[:,i].mean()) if len(ratios) else float('nan')
@@ -268,7 +273,8 @@ class GradNorm(FitScopedCallback):
 
     def finish(self):
         self._old = self._ps = None
-        g,r,e = zip(*self._cpu) if self._cpu else ([torch.zeros(0, len(self.names))],)*2 + ([torch.zeros(0, dtype=torch.long)],)
+        empty = ([torch.zeros(0, len(self.names))],)*2 + ([torch.zeros(0, dtype=torch.long)],)
+        g,r,e = zip(*self._cpu) if self._cpu else empty
         self.norms,self.ratios,self.epochs = torch.cat(g),torch.cat(r),torch.cat(e)
         self.total = self.norms.pow(2).sum(1).sqrt()
         self._cpu = []
@@ -299,7 +305,8 @@ def noise_scale_estimates(small_sq, # mean of |G_b|² over micro-batches of size
                           big_sq, # |G_B|² of the batch of size `b_big`
                           b_small:int, b_big:int):
     "Unbiased two-batch-size estimates `(S, G2)` of tr(Σ) and |G|² (McCandlish et al. 2018, App. A.1)"
-    if not 0<b_small<b_big: raise ValueError(f"need 0 < b_small < b_big, got b_small={b_small}, b_big={b_big}")
+    if not 0<b_small<b_big:   # not `check`: this runs per batch, and `check` would format its message every call
+        raise ValueError(f"need 0 < b_small < b_big, got b_small={b_small}, b_big={b_big}")
     return (small_sq-big_sq)/(1/b_small-1/b_big), (b_big*big_sq-b_small*small_sq)/(b_big-b_small)
 
 # %% ../nbs/05_callbacks.ipynb #678c68c4
@@ -311,17 +318,18 @@ class NoiseScale(FitScopedCallback):
                  beta:float=0.9, # EMA decay of the tr(Σ) and |G|² estimates
                  fpc:bool=True, # finite-data correction for batches drawn without replacement from `n_data` items
                  n_data:int|None=None): # training set size; default: from `dls.train`
-        if not (isinstance(n_chunks,int) and n_chunks>=2): raise ValueError(f"`n_chunks` must be an int >= 2, got {n_chunks!r}")
-        if not (isinstance(every,int) and every>=1): raise ValueError(f"`every` must be an int >= 1, got {every!r}")
-        if not 0<=beta<1: raise ValueError(f"`beta` must be in [0,1), got {beta!r}")
+        n_chunks = check_num('`n_chunks`', n_chunks, 2, integer=True)
+        every = check_num('`every`', every, 1, integer=True)
+        check(0<=beta<1, f"`beta` must be in [0,1), got {beta!r}")
         store_attr()
 
     def setup(self):
         for a in ('mixed_precision', 'gradient_accumulation'):
-            if hasattr(self.learn, a): raise ValueError(f"NoiseScale: `.grad` must be the gradient of the batch's mean loss; it does not support `{a}`")
+            check(not hasattr(self.learn, a),
+                  f"NoiseScale: `.grad` must be the gradient of the batch's mean loss; it does not support `{a}`")
         self.N = self.n_data or (_n_items(self.learn.dls.train) if self.fpc else None)
-        if self.fpc and not self.N:
-            raise ValueError("NoiseScale: cannot tell the training set size for the finite-data correction; pass `n_data=` or `fpc=False`")
+        check(not self.fpc or self.N, "NoiseScale: cannot tell the training set size for the finite-data correction; "
+                                      "pass `n_data=` or `fpc=False`")
         self._ps = _params(self.learn.model)
         self._ema,self._wsum = torch.zeros(2, device=self._ps[0].device),0.
         self._k,self._rec,self._cpu,self.history,self.n_skipped = 0,[],[],[],0
@@ -348,7 +356,9 @@ class NoiseScale(FitScopedCallback):
     def before_step(self):
         self._k += 1
         if (self._k-1) % self.every: return
-        if len(self.learn.xb[0]) % self.n_chunks: self.n_skipped += 1; return
+        if len(self.learn.xb[0]) % self.n_chunks:
+            self.n_skipped += 1
+            return
         small_sq,big_sq,b,B = self._sq_norms()
         S,G2 = (o.detach().float() for o in noise_scale_estimates(small_sq, big_sq, b, B))
         if self.fpc: S,G2 = S*(self.N-1)/self.N, G2 + S/self.N
@@ -362,7 +372,8 @@ class NoiseScale(FitScopedCallback):
         self._cpu.append(r)
         eS,eG2 = float(r[-1,2]),float(r[-1,3])
         self.history.append(dict(epoch=getattr(self.learn, 'epoch', len(self.history)), noise_scale=eS/eG2,
-                                 trace_sigma=eS, grad_sq=eG2, noise_scale_epoch=float(r[:,0].mean()/r[:,1].mean()), n_estimates=len(r)))
+                                 trace_sigma=eS, grad_sq=eG2, noise_scale_epoch=float(r[:,0].mean()/r[:,1].mean()),
+                                 n_estimates=len(r)))
 
     def finish(self):
         self._ps = None
@@ -387,14 +398,15 @@ class NoiseScale(FitScopedCallback):
         a1.set_yscale('log'); a1.set_ylabel('value (log scale)', fontsize=9); a1.legend(fontsize=8)
         a1.set_title('the two estimates (moving averages)', fontsize=10)
         for a in (a0,a1): _epoch_axis(a)
-        fig.tight_layout(); return a0,a1
+        fig.tight_layout()
+        return a0,a1
 
 
 # %% ../nbs/05_callbacks.ipynb #176212d5
 def forgetting_counts(correct) -> torch.Tensor:
     "Forgetting events per example from a (presentations, examples) 0/1 matrix; never learned: the number of presentations"
     c = torch.as_tensor(correct).bool()
-    if c.ndim!=2: raise ValueError(f"`correct` must be 2-D (presentations, examples), got shape {tuple(c.shape)}")
+    check(c.ndim==2, f"`correct` must be 2-D (presentations, examples), got shape {tuple(c.shape)}")
     events = (c[:-1] & ~c[1:]).sum(0)
     return torch.where(c.any(0), events, torch.full_like(events, len(c)))
 
@@ -413,18 +425,18 @@ class Forgetting(FitScopedCallback):
     "Per-example forgetting events (Toneva et al. 2019) from batch item indices, or from a fixed probe set each epoch"
     order,run_valid = 0,False
     def __init__(self, probe:tuple|None=None, # `(x, y)` to evaluate after each epoch; forces mode 'probe'
-                 n_probe:int=1000, # probe size taken from a `TensorDataset` when `probe` is None and there are no indices
+                 n_probe:int=1000, # probe size taken from a `TensorDataset` if `probe` is None and there are no indices
                  correct_func=is_correct, # `(pred, y) -> bool tensor` per item
                  probe_bs:int=1024): # batch size of the probe evaluation
-        if probe is not None and not (isinstance(probe, (tuple,list)) and len(probe)==2): raise TypeError("`probe` must be a pair (x, y) of tensors or None")
+        check(probe is None or (isinstance(probe, (tuple,list)) and len(probe)==2),
+              "`probe` must be a pair (x, y) of tensors or None", TypeError)
         store_attr()
 
     def _probe_data(self):
         if self.probe is not None: return self.probe
         ts = getattr(getattr(self.learn.dls.train, 'dataset', None), 'tensors', None)
-        if ts is None or len(ts)!=2:
-            raise ValueError("Forgetting: the training loader gives no item indices (`last_idx`) and its dataset is not a "
-                             "TensorDataset of (x, y); pass `probe=(x, y)`")
+        check(ts is not None and len(ts)==2, "Forgetting: the training loader gives no item indices (`last_idx`) and "
+                                             "its dataset is not a TensorDataset of (x, y); pass `probe=(x, y)`")
         return ts[0][:self.n_probe], ts[1][:self.n_probe]
 
     def setup(self):
@@ -435,7 +447,8 @@ class Forgetting(FitScopedCallback):
         else: n = _n_items(dl)
         self._prev = torch.zeros(n, dtype=torch.bool, device=dev)   # correct at the last presentation
         self._learned = torch.zeros_like(self._prev)
-        self._forgot,self._npres = torch.zeros(n, dtype=torch.int32, device=dev),torch.zeros(n, dtype=torch.int32, device=dev)
+        self._forgot = torch.zeros(n, dtype=torch.int32, device=dev)      # forgetting events per item
+        self._npres = torch.zeros_like(self._forgot)                        # presentations per item
         self._events,self.history,self._pending = torch.zeros((), dtype=torch.int32, device=dev),[],[]
 
     def _update(self, idx, ok):
@@ -470,7 +483,8 @@ class Forgetting(FitScopedCallback):
     def after_epoch(self):
         if not self.training_fit: return
         self._flush()
-        self.history.append(dict(epoch=getattr(self.learn, 'epoch', len(self.history)), forgetting_events=int(self._events),
+        self.history.append(dict(epoch=getattr(self.learn, 'epoch', len(self.history)),
+                                 forgetting_events=int(self._events),
                                  n_forgotten=int((self._forgot>0).sum()), n_never_learned=int((~self._learned).sum()),
                                  n_unforgettable=int((self._learned & (self._forgot==0)).sum())))
         self._events.zero_()
@@ -512,9 +526,10 @@ class DeadReLU(FitScopedCallback):
 
     def setup(self):
         model = self.learn.model
-        mods = list(self.modules) if self.modules is not None else [m for m in model.modules() if isinstance(m, nn.ReLU)]
+        mods = (list(self.modules) if self.modules is not None
+                else [m for m in model.modules() if isinstance(m, nn.ReLU)])
         for h in getattr(self, '_hooks', []): h.remove()   # left by a fit that raised
-        if not mods: raise ValueError("DeadReLU: the model has no nn.ReLU module (a functional relu cannot be hooked); pass `modules=`")
+        check(mods, "DeadReLU: the model has no nn.ReLU module (a functional relu cannot be hooked); pass `modules=`")
         nms = {m:n for n,m in model.named_modules()}
         self.names = [nms.get(m, type(m).__name__) for m in mods]
         before,prev = {},None   # the weight layer each ReLU follows
@@ -530,8 +545,9 @@ class DeadReLU(FitScopedCallback):
     def _hook(self, i):
         def f(m, inp, out):
             if not self._on: return
-            if self._cur[i] is not None:
-                raise ValueError(f"DeadReLU: module {self.names[i]!r} ran twice in one forward pass; give each use its own nn.ReLU")
+            if self._cur[i] is not None:   # a plain `if`: per batch, `check` would format the message every call
+                raise ValueError(f"DeadReLU: module {self.names[i]!r} ran twice in one forward pass; "
+                                 "give each use its own nn.ReLU")
             mx = out.detach().flatten(1).amax(0)   # a unit is alive when some input makes it positive
             self._cur[i] = mx                      # counted later, 32 batches at a time: fewer, bigger ops
             self._max[i] = mx.clone() if self._max[i] is None else torch.maximum(self._max[i], mx, out=self._max[i])

@@ -229,7 +229,8 @@ def _write_run(d:Path, learn, model, meta:dict, res:dict, extra:dict):
 
 def train(data:str='sample', # sample, mnist, mnist_sample, mnist_tiny, or a local folder/archive/IDX files
           task:str='digits', # digits (10 classes) or 3v7 (the lesson's binary task)
-          arch:str=None, # ensemble (the recipe's CNNs, averaged: the default), linear, mlp, cnn (for 3v7/fastai/torchrun)
+          # ensemble (the recipe's CNNs, averaged: the default), linear, mlp, cnn (for 3v7/fastai/torchrun)
+          arch:str=None,
           epochs:int=None, # number of epochs (of each model for the ensemble); default 20 for the ensemble, else 10
           n_models:int=3, # CNNs averaged by --arch ensemble
           bs:int=128, # batch size
@@ -281,7 +282,8 @@ def train(data:str='sample', # sample, mnist, mnist_sample, mnist_tiny, or a loc
     kw = dict(bs=bs, device=dev, batch_tfms=tfms, seed=seed)
     if task == '3v7': kw |= dict(vocab=['7', '3'], normalize=False)
     try:   # what the loaders refuse (an empty split, say) is a problem with --data
-        if task == '3v7': splits = (*pick_threes_sevens(*splits[:2], d.vocab), *pick_threes_sevens(*splits[2:], d.vocab))
+        if task == '3v7':
+            splits = (*pick_threes_sevens(*splits[:2], d.vocab), *pick_threes_sevens(*splits[2:], d.vocab))
         dls = TensorDataLoaders.from_tensors(*splits, **({'vocab': d.vocab} | kw))
     except (ValueError, TypeError) as e: raise CliError(f"--data {data}: {e}") from None
     if task == '3v7': n_out, loss_func, metric = 1, mnist_loss, batch_accuracy

@@ -25,9 +25,10 @@ def weight_layer(o, # an `nn.Module` or anything with a `.model` (fastai's or ou
                  last:bool=False): # the last weight layer instead of the first
     "First (or `last`) module of `o` with a weight of 2 or more dimensions (`Linear`, `Conv*`)"
     m = getattr(o, 'model', o)
-    if not isinstance(m, nn.Module): raise TypeError(f"weight_layer: expected an nn.Module or a Learner, got {type(o).__name__}")
+    check(isinstance(m, nn.Module), f"weight_layer: expected an nn.Module or a Learner, got {type(o).__name__}",
+          TypeError)
     layers = [l for l in m.modules() if isinstance(getattr(l, 'weight', None), torch.Tensor) and l.weight.dim() >= 2]
-    if not layers: raise ValueError(f"weight_layer: {type(m).__name__} has no layer with a weight matrix")
+    check(layers, f"weight_layer: {type(m).__name__} has no layer with a weight matrix")
     return layers[-1] if last else layers[0]
 
 # %% ../nbs/06_viz.ipynb #34cdfafa
@@ -43,15 +44,16 @@ def weight_tiles(w, # tensor, `nn.Linear`/`nn.Conv2d`, model or `Learner`
     if t.dim()==2:
         if shape is None: shape = (math.isqrt(t.shape[1]),)*2
         h,wd = shape
-        if h*wd != t.shape[1]:
-            raise ValueError(f"weight_tiles: shape={tuple(shape)} has {h*wd} pixels but each unit has {t.shape[1]} weights")
+        check(h*wd == t.shape[1],
+              f"weight_tiles: shape={tuple(shape)} has {h*wd} pixels but each unit has {t.shape[1]} weights")
         return t.reshape(-1, h, wd), [str(i) for i in range(t.shape[0])]
     if t.dim()==3: return t, [str(i) for i in range(t.shape[0])]
     if t.dim()==4:
         co,ci = t.shape[:2]
         if ci==1: return t[:,0], [str(i) for i in range(co)]
         return t.reshape(co*ci, *t.shape[2:]), [f"{o}.{c}" for o in range(co) for c in range(ci)]
-    raise ValueError(f"weight_tiles: cannot make pictures of a weight with {t.dim()} dimensions (shape {tuple(t.shape)})")
+    raise ValueError(f"weight_tiles: cannot make pictures of a weight with {t.dim()} dimensions "
+                     f"(shape {tuple(t.shape)})")
 
 # %% ../nbs/06_viz.ipynb #2e20ec15
 def _grid(n, ncols=None):
@@ -103,18 +105,18 @@ def show_weights(w, # tensor, `nn.Linear`/`nn.Conv2d`, model or `Learner` (its f
                  colorbar:bool=True, # draw colour bar(s)
                  classes=None): # (negative, positive) class names of a one-output layer, e.g. `('7','3')`
     "Draw weights as pictures with colours centred at zero; returns the matplotlib `Figure`"
-    if scale not in ('shared','each'): raise ValueError(f"show_weights: scale must be 'shared' or 'each', got {scale!r}")
+    check(scale in ('shared','each'), f"show_weights: scale must be 'shared' or 'each', got {scale!r}")
     tiles,names = weight_tiles(w, shape)
     n_all,cls = len(tiles),_binary_classes(w, classes, len(tiles))
     if labels is None: labels = _class_labels(w, len(tiles))
     if labels is None and cls is not None and len(tiles) == 1: labels = [f"{cls[1]} vs {cls[0]}"]
     if labels is not None:
-        if len(labels)!=len(tiles): raise ValueError(f"show_weights: {len(labels)} labels for {len(tiles)} units")
+        check(len(labels)==len(tiles), f"show_weights: {len(labels)} labels for {len(tiles)} units")
         names = [str(l) for l in labels]
     idxs = list(range(len(tiles)))[:n] if idxs is None else [int(i) for i in idxs]
-    if not idxs: raise ValueError("show_weights: nothing to show (n=0 or empty idxs)")
-    if max(idxs) >= len(tiles) or min(idxs) < -len(tiles):
-        raise IndexError(f"show_weights: unit index out of range for {len(tiles)} units")
+    check(idxs, "show_weights: nothing to show (n=0 or empty idxs)")
+    check(-len(tiles) <= min(idxs) and max(idxs) < len(tiles),
+          f"show_weights: unit index out of range for {len(tiles)} units", IndexError)
     tiles,names = tiles[idxs], [names[i] for i in idxs]
     amax = tiles.abs().flatten(1).amax(1).clamp_min(1e-12)
     shared = scale=='shared' or vmax is not None
@@ -135,7 +137,7 @@ def show_weights(w, # tensor, `nn.Linear`/`nn.Conv2d`, model or `Learner` (its f
         axs = list(axs.flat)
     else:
         axs = list(np.array(ax, dtype=object).flat)
-        if len(axs) < len(idxs): raise ValueError(f"show_weights: {len(axs)} axes given for {len(idxs)} tiles")
+        check(len(axs) >= len(idxs), f"show_weights: {len(axs)} axes given for {len(idxs)} tiles")
         fig = axs[0].figure
     for a,t,nm,v in zip(axs, tiles, names, lims):
         im = a.imshow(t.numpy(), cmap=cmap, vmin=-v.item(), vmax=v.item(), interpolation='nearest')
@@ -160,7 +162,7 @@ def show_unit(w, # tensor, layer, model or `Learner`
 
 # %% ../nbs/06_viz.ipynb #e1b2c3d4
 def show_filters(o, # a model or `Learner` whose first weight layer is a `Conv2d` on one input channel
-                 x:torch.Tensor, # one digit `(28,28)` or `(1,28,28)`: `uint8` (normalized here) or float, as the model sees it
+                 x:torch.Tensor, # a digit `(28,28)`/`(1,28,28)`: `uint8` (normalized here) or the float the model sees
                  n:int=None, # show the first `n` filters (default: all)
                  ncols:int=8, # filters per row
                  mean:float=MNIST_MEAN, std:float=MNIST_STD, # normalization of a `uint8` digit
@@ -218,7 +220,8 @@ def plot_learning_curves(r, # a fastai or our `Recorder`, or a `Learner` (its `.
     vals,iters = np.array([[float(v) for v in row] for row in r.values]),[0]+[int(i) for i in r.iters]
     losses = np.array([float(l) for l in r.losses])
     ep = np.arange(len(iters))
-    fig,axs = plt.subplots(1, 2 if metric else 1, squeeze=False, figsize=figsize if metric else (figsize[0]/2, figsize[1]))
+    fig,axs = plt.subplots(1, 2 if metric else 1, squeeze=False,
+                           figsize=figsize if metric else (figsize[0]/2, figsize[1]))
     a0 = axs[0,0]
     a0.plot(np.interp(np.arange(1, len(losses)+1), iters, ep), losses, lw=1, label='training (smoothed, each batch)')
     if 'valid_loss' in names: a0.plot(ep[1:], vals[:, names.index('valid_loss')], 'o-', label='validation (each epoch)')
@@ -239,11 +242,11 @@ def plot_learning_curves(r, # a fastai or our `Recorder`, or a `Learner` (its `.
 def _history(h):
     "`(frames, iters)` from a `WeightHistory`-like object or a tensor of frames"
     frames = h if isinstance(h, torch.Tensor) else getattr(h, 'frames', None)
-    if not isinstance(frames, torch.Tensor) or frames.dim() < 2 or len(frames)==0:
-        raise TypeError(f"history must be a WeightHistory (with `.frames`) or a tensor of frames, got {type(h).__name__}")
+    check(isinstance(frames, torch.Tensor) and frames.dim() >= 2 and len(frames) > 0,
+          f"history must be a WeightHistory (with `.frames`) or a tensor of frames, got {type(h).__name__}", TypeError)
     iters = getattr(h, 'iters', None)
     iters = list(range(len(frames))) if iters is None else [int(i) for i in iters]
-    if len(iters) != len(frames): raise ValueError(f"history has {len(frames)} frames but {len(iters)} iters")
+    check(len(iters) == len(frames), f"history has {len(frames)} frames but {len(iters)} iters")
     return frames.detach().float().cpu(), iters
 
 def _pick(n_frames, n): return sorted(set(np.linspace(0, n_frames-1, min(n, n_frames)).round().astype(int).tolist()))
@@ -261,7 +264,8 @@ def show_frames(history, # `WeightHistory` (`.frames`, `.iters`) or a tensor of 
     pick = _pick(len(frames), n)
     tiles = torch.stack([weight_tiles(frames[k], shape)[0][list(units)] for k in pick], 1)  # (units, frames, h, w)
     v = tiles.abs().max().clamp_min(1e-12).item()
-    fig,axs = plt.subplots(len(units), len(pick), squeeze=False, figsize=figsize or (1.25*len(pick)+0.8, 1.35*len(units)+0.6))
+    fig,axs = plt.subplots(len(units), len(pick), squeeze=False,
+                           figsize=figsize or (1.25*len(pick)+0.8, 1.35*len(units)+0.6))
     fig.subplots_adjust(top=1-0.65/fig.get_figheight(), bottom=0.1/fig.get_figheight())
     for r,u in enumerate(units):
         for c,k in enumerate(pick):
@@ -272,7 +276,8 @@ def show_frames(history, # `WeightHistory` (`.frames`, `.iters`) or a tensor of 
                       fontsize=8)
     _colorbar(fig, axs[0,0].images[0], list(axs.flat), 'weight (red +, blue −)', shrink=0.8, fraction=0.04)
     lay = getattr(history, 'layer_name', None)   # `WeightHistory` knows its layer
-    if title is None: title = f"{lay + ': ' if lay else ''}weights during training, colour scale ±{v:.3g} fixed across frames"
+    if title is None:
+        title = f"{lay + ': ' if lay else ''}weights during training, colour scale ±{v:.3g} fixed across frames"
     fig.suptitle(title, fontsize=10)
     return fig
 
@@ -289,8 +294,9 @@ def animate_weights(history, # `WeightHistory` (`.frames`, `.iters`) or a tensor
                     dpi:int=72, # resolution of the GIF
                     figsize=None):
     "GIF of the weights over training on one fixed colour scale; returns an inline-displayable `Image` of it"
-    if path is not None and Path(path).suffix.lower() != '.gif': raise ValueError(f"animate_weights: path must end in .gif, got {str(path)!r}")
-    if fps <= 0: raise ValueError(f"animate_weights: fps must be positive, got {fps}")
+    check(path is None or Path(path).suffix.lower() == '.gif',
+          f"animate_weights: path must end in .gif, got {str(path)!r}")
+    check(not fps <= 0, f"animate_weights: fps must be positive, got {fps}")   # `not <=`: as before, NaN is let through
     frames,iters = _history(history)
     pick = list(range(len(frames))) if max_frames is None else _pick(len(frames), max_frames)
     tiles = [weight_tiles(frames[k], shape)[0] for k in pick]
@@ -311,7 +317,9 @@ def animate_weights(history, # `WeightHistory` (`.frames`, `.iters`) or a tensor
     try:
         if path is not None: data = atomic_write(path, save, suffix='.gif').read_bytes()
         else:
-            with tempfile.TemporaryDirectory() as d: save(f'{d}/weights.gif'); data = Path(d, 'weights.gif').read_bytes()
+            with tempfile.TemporaryDirectory() as d:
+                save(f'{d}/weights.gif')
+                data = Path(d, 'weights.gif').read_bytes()
     finally: plt.close(fig)
     try: from IPython.display import Image   # only needed to display: without IPython, return the GIF's bytes
     except ImportError: return data
