@@ -394,6 +394,8 @@ def _read_images(paths, raw:bool=False):
                 with Image.open(p) as im:
                     im.load()
                     im = im.copy()
+            except Image.DecompressionBombError:
+                raise CliError(f"{p} is too large to be a digit (over {2*Image.MAX_IMAGE_PIXELS:,} pixels)") from None
             except (OSError, ValueError, SyntaxError) as e:
                 raise CliError(f"{p} is not a readable image ({type(e).__name__})") from None
             a = grey8(im) if raw else mnist_form(im, str(p))
