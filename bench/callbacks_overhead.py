@@ -29,7 +29,8 @@ from fastai.optimizer import SGD
 from fastai.callback.core import Callback
 from fastai_lesson4.basics import mnist_splits
 from fastai_lesson4.data import TensorDataLoaders
-from fastai_lesson4.learner import Learner, _events
+from fastai_lesson4.learner import Learner
+from fastai_lesson4.callback import events
 from fastai_lesson4.callbacks import WeightHistory, GradNorm, NoiseScale, Forgetting, DeadReLU
 from fastai_lesson4.information import InformationPlane
 
@@ -46,7 +47,7 @@ def instrument(cb, acc, clock=time.perf_counter):
             try: return f(*args, **kwargs)
             finally: acc[0] += clock() - t
         return g
-    for ev in _events:
+    for ev in events:
         if getattr(type(cb), ev, None) is not None: object.__setattr__(cb, ev, timed(getattr(cb, ev)))
     if getattr(type(cb), '_hook', None) is not None:
         mk = cb._hook; object.__setattr__(cb, '_hook', lambda i: timed(mk(i)))

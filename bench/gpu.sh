@@ -19,7 +19,7 @@ else export PYTHONPATH=$PWD; fi
 { date -u; nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
   $PY -c "import torch, fastai, kornia, torchvision, sys; print('python', sys.version.split()[0], 'torch', torch.__version__, 'fastai', fastai.__version__, 'kornia', kornia.__version__, 'torchvision', torchvision.__version__)"; } 2>&1 | tee "$OUT/versions.txt"
 echo "== 1. #| cuda cells"
-timeout 200 nbdev-test nbs --flags cuda --file-re '^(03_augment|04_data|07_landscape|10_capture)\.ipynb$' --n-workers 4 --timing 2>&1 | tee "$OUT/cuda_cells.log"
+timeout 200 nbdev-test nbs --flags cuda --file-re '^(03_augment|04_data|05a_information|07_landscape|10_capture)\.ipynb$' --n-workers 4 --timing 2>&1 | tee "$OUT/cuda_cells.log"
 echo "== 2. bench/run.py --device cuda ${1:-}"
 timeout 240 $PY bench/run.py --device cuda ${1:-} --out "$OUT/results-cuda.json" 2>&1 | grep -v '^W1' | tee "$OUT/run.log"
 echo "== 3. bench/callbacks_overhead.py --device cuda"
