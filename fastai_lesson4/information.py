@@ -17,7 +17,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.lines import Line2D
 from fastcore.basics import store_attr
 from .core import check, check_num
-from .callbacks import FitScopedCallback
+from .callbacks import FitScopedCallback, n_items
 from .data import TensorDS, TensorDL, TensorDataLoaders
 
 # %% ../nbs/05a_information.ipynb #08af6f96
@@ -110,13 +110,6 @@ ACTIVATIONS = (nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.PReLU, nn.RReLU, nn.ELU, nn.S
                nn.Tanh, nn.Sigmoid, nn.Hardtanh, nn.Hardswish, nn.Hardsigmoid, nn.Softplus, nn.Softsign, nn.LogSigmoid,
                nn.Softmax, nn.LogSoftmax)
 
-def _n_items(dl):
-    "Number of items `dl` draws from (our `TensorDL.n`, else `len(dl.dataset)`), or None"
-    n = getattr(dl, 'n', None)
-    if isinstance(n, int): return n
-    try: return len(dl.dataset)
-    except (AttributeError, TypeError): return None
-
 def _plain(t): return t.as_subclass(torch.Tensor) if isinstance(t, torch.Tensor) and type(t) is not torch.Tensor else t
 
 def _fork_rng(device):
@@ -156,7 +149,7 @@ class InformationPlane(FitScopedCallback):
         if self.probe is not None:
             return _plain(torch.as_tensor(self.probe[0])).to(dev), as_classes(self.probe[1]).to(dev)
         dl,g = self.learn.dls.valid,torch.Generator().manual_seed(self.seed)
-        n = _n_items(dl)
+        n = n_items(dl)
         keep = None if n is None else torch.randperm(n, generator=g)[:self.n_probe].sort().values
         xs,ys,seen,state = [],[],0,(random.getstate(), np.random.get_state())
         with _fork_rng(dev):   # a loader may draw from the global generators
