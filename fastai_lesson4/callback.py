@@ -8,7 +8,6 @@ Docs: https://fastai-lesson4.github.io/fastai_lesson4/callback.html.md"""
 from __future__ import annotations
 from types import MethodType
 import torch
-from torch import nn
 from fastcore.basics import class2attr
 from fastcore.xtras import modify_exception
 from .core import check

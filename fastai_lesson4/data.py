@@ -21,7 +21,7 @@ __all__ = ['MNIST_MEAN', 'MNIST_STD', 'MnistData', 'default_vocab', 'pick_threes
            'TensorDL', 'TensorDataLoaders', 'threes_sevens_dls']
 
 # %% ../nbs/04_data.ipynb #e9c9dccd
-from fastcore.basics import store_attr, patch
+from fastcore.basics import store_attr
 from fasttransform import Pipeline
 from fastprogress.fastprogress import progress_bar
 from fastai.torch_core import default_device, TensorImageBW
@@ -355,7 +355,7 @@ def mnist_datablock(path, # root of one of fastai's MNIST PNG layouts (decides t
 from contextlib import contextmanager
 from fastcore.foundation import L
 from fastai.torch_core import TensorCategory
-from .core import check, check_num
+from .core import check_num
 
 # %% ../nbs/04_data.ipynb #591b0875
 class TensorDS:

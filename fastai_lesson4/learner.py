@@ -10,7 +10,7 @@ import inspect, time, warnings
 from contextlib import contextmanager, nullcontext
 from functools import partial
 from pathlib import Path
-import numpy as np, torch
+import torch
 from torch import nn
 from fastcore.foundation import L
 from fastcore.basics import store_attr, noop, detuplify, getcallable
@@ -20,8 +20,6 @@ from fastprogress.fastprogress import master_bar, progress_bar, format_time
 from fastai.callback.core import GatherPredsCallback, TrainEvalCallback as FastaiTrainEval
 import fastai.callback.progress   # puts fastai's ProgressCallback in `defaults.callbacks`, as `fastai.vision.all` does
 from fastai.callback.progress import ProgressCallback as FastaiProgress
-from fastai.data.core import DataLoaders
-from fastai.data.load import DataLoader
 from fastai.optimizer import SGD, Adam, Optimizer
 from fastai.learner import (Metric, SkipToEpoch, replacing_yield, CastToTensor, Recorder as FastaiRecorder,
                             Learner as FastaiLearner)
@@ -476,8 +474,6 @@ class Learner:
     to_channelslast, to_contiguous = conveniences.to_channelslast, conveniences.to_contiguous
 
 # %% ../nbs/02_learner.ipynb #5c30b2de
-def _cast(t): return t if type(t) is torch.Tensor else t.as_subclass(torch.Tensor)
-
 class DeviceAvgMetric(Metric):
     "Batch-size-weighted average of `func(pred, *yb)`, accumulated on the device"
     def __init__(self, func): self.func = func
