@@ -23,9 +23,7 @@ from .core import check, check_num
 class FitScopedCallback(Callback):
     "Set up at a fit's first `before_train`, finish at its `after_fit`; fit events around `validate`/`get_preds` are ignored"
     _live = False
-    def __init__(self,
-                 **kwargs): # event methods (`after_batch=f`, ...), as fastai's `Callback` takes them
-        super().__init__(**kwargs)
+    def __init__(self): super().__init__()   # no arguments: a subclass takes its own
     def __setattr__(self, name, value):
         "Private state skips fastai's shadowing check: a `hasattr(learn, name)` per batch costs more than the callback's work"
         if name.startswith('_'): object.__setattr__(self, name, value)
@@ -59,6 +57,8 @@ class FitScopedCallback(Callback):
 
 def _params(model): return [p for p in model.parameters() if p.requires_grad]
 
+
+# %% ../nbs/05_callbacks.ipynb #a78b7099
 def n_items(dl, # a loader
            ) -> int|None:
     "Number of items `dl` draws from (our `TensorDL.n`, else `len(dl.dataset)`), or None"
@@ -220,7 +220,8 @@ def layer_norms(ts:list, # tensors (e.g. gradients), one per parameter
     return sq.new_zeros(n_layers).index_add_(0, lidx, sq).sqrt()
 
 def layer_labels(model:nn.Module, # the model
-                 paths:list|None=None) -> list: # module paths from `layer_groups` (default: all of them)
+                 paths:list|None=None, # module paths from `layer_groups` (default: all of them)
+                ) -> list:
     "`layer_name` of each module that owns parameters, made unique with its path where two are alike"
     mods = dict(model.named_modules())
     paths = layer_groups(model)[0] if paths is None else paths
@@ -607,9 +608,9 @@ class DeadReLU(FitScopedCallback):
         "Per-batch fraction of dead units in each hooked layer against epochs, layers named by what they follow"
         fig,ax = plt.subplots(figsize=figsize)
         x = epoch_positions(self.epochs)
-        for i,nm in enumerate(self.labels): ax.plot(x, self.batch_dead[:,i], lw=1, label=nm)
+        for i,nm in enumerate(self.labels): ax.plot(x, self.batch_dead[:,i], lw=1.5, label=nm)
         top = 1.3*float(self.batch_dead.max()) if self.batch_dead.numel() else 0.
-        ax.set_ylabel('fraction of units dead', fontsize=9); ax.set_ylim(0, min(1.02, max(0.25, top))); _epoch_axis(ax)
+        ax.set_ylabel('fraction of units dead', fontsize=9); ax.set_ylim(-0.02, min(1.03, max(0.25, top))); _epoch_axis(ax)
         ax.set_title('dead ReLUs: units that output 0 for every digit of a batch', fontsize=10)
         ax.legend(fontsize=8, loc='upper left', bbox_to_anchor=(1.01, 1.0)); fig.tight_layout()
         return ax
