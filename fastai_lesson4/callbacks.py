@@ -610,7 +610,8 @@ class DeadReLU(FitScopedCallback):
         x = epoch_positions(self.epochs)
         for i,nm in enumerate(self.labels): ax.plot(x, self.batch_dead[:,i], lw=1.5, label=nm)
         top = 1.3*float(self.batch_dead.max()) if self.batch_dead.numel() else 0.
-        ax.set_ylabel('fraction of units dead', fontsize=9); ax.set_ylim(-0.02, min(1.03, max(0.25, top))); _epoch_axis(ax)
+        ax.set_ylabel('fraction of units dead', fontsize=9); _epoch_axis(ax)
+        ax.set_ylim(-0.02, min(1.03, max(0.25, top)))   # a line at 0 stays off the axis
         ax.set_title('dead ReLUs: units that output 0 for every digit of a batch', fontsize=10)
         ax.legend(fontsize=8, loc='upper left', bbox_to_anchor=(1.01, 1.0)); fig.tight_layout()
         return ax

@@ -299,6 +299,7 @@ def random_labels(y:torch.Tensor, # class indices `(N,)`
     y = y.clone(); y[idx.to(y.device)] = torch.randint(0, n_classes, (len(idx),), generator=g).to(y)
     return y, idx
 
+# %% ../nbs/05a_information.ipynb #c999692b
 def with_random_labels(dls:TensorDataLoaders, # loaders from `TensorDataLoaders.from_tensors`/`from_source`
                        frac:float=1., # fraction of the training labels to replace
                        seed:int=0): # seed of the draw
