@@ -23,6 +23,7 @@ from .core import check, check_num
 class FitScopedCallback(Callback):
     "Set up at a fit's first `before_train`, finish at its `after_fit`; fit events around `validate`/`get_preds` are ignored"
     _live = False
+    def __init__(self): super().__init__()   # no arguments: a subclass takes its own
     def __setattr__(self, name, value):
         "Private state skips fastai's shadowing check: a `hasattr(learn, name)` per batch costs more than the callback's work"
         if name.startswith('_'): object.__setattr__(self, name, value)
@@ -56,7 +57,10 @@ class FitScopedCallback(Callback):
 
 def _params(model): return [p for p in model.parameters() if p.requires_grad]
 
-def n_items(dl):
+
+# %% ../nbs/05_callbacks.ipynb #a78b7099
+def n_items(dl, # a loader
+           ) -> int|None:
     "Number of items `dl` draws from (our `TensorDL.n`, else `len(dl.dataset)`), or None"
     n = getattr(dl, 'n', None)
     if isinstance(n, int): return n
@@ -66,7 +70,8 @@ def n_items(dl):
 # %% ../nbs/05_callbacks.ipynb #c7a1d0e2
 _CONVS,_NORMS = (nn.Conv1d, nn.Conv2d, nn.Conv3d), (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d, nn.LayerNorm)
 
-def layer_name(m:nn.Module) -> str:
+def layer_name(m:nn.Module, # the layer
+              ) -> str:
     "What a layer is, briefly: `Linear(784→100)`, `Conv2d(1→16, 3×3)`, `BatchNorm2d(16)`, else its class name"
     if isinstance(m, nn.Linear): return f"Linear({m.in_features}→{m.out_features})"
     if isinstance(m, _CONVS):
@@ -79,7 +84,8 @@ def _unique(descs:list, paths:list) -> list:
     "`descs`, with the module path added to the ones that occur more than once"
     return [d if descs.count(d) == 1 else f"{d} [{p}]" for d,p in zip(descs, paths)]
 
-def epoch_positions(epochs) -> torch.Tensor:
+def epoch_positions(epochs, # epoch index of each value, in order (e.g. `GradNorm.epochs`)
+                   ) -> torch.Tensor:
     "x positions, in epochs, of per-batch values whose epoch index is `epochs`: batch i of n in epoch e is at e+(i+1)/n"
     e = torch.as_tensor(epochs).long()
     if not len(e): return torch.zeros(0)
@@ -94,13 +100,15 @@ def _epoch_axis(ax):
     ax.tick_params(labelsize=8)
 
 # %% ../nbs/05_callbacks.ipynb #b66e01cd
-def first_linear(model:nn.Module) -> nn.Module:
+def first_linear(model:nn.Module, # the model to search
+                ) -> nn.Module:
     "The first `nn.Linear` in `model`"
     for m in model.modules():
         if isinstance(m, nn.Linear): return m
     raise ValueError("`layer`: the model has no `nn.Linear`; pass the module to track as `layer=`")
 
-def first_weight_layer(model:nn.Module) -> nn.Module:
+def first_weight_layer(model:nn.Module, # the model to search
+                      ) -> nn.Module:
     "The first module of `model` with a weight of 2 or more dimensions (`Linear`, `Conv*`): the one that sees the input"
     for m in model.modules():
         if isinstance(getattr(m, 'weight', None), torch.Tensor) and m.weight.dim() >= 2: return m
@@ -176,7 +184,8 @@ class WeightHistory(FitScopedCallback):
 
     def show(self, unit:int=0, # row of the weight matrix (a Linear's unit, a Conv's filter) to show
              n:int=6, # number of frames, evenly spaced
-             figsize=None, cmap='RdBu_r'):
+             figsize:tuple|None=None, # default: 1.5 inches per frame
+             cmap:str='RdBu_r'): # a diverging colour map: red positive, blue negative
         "Show `unit`'s weights at `n` frames on one colour scale centred at zero, with the layer's name, colour bar"
         fr = self.frames[:, unit] if self.frames.ndim>2 else self.frames
         idx = torch.linspace(0, len(fr)-1, min(n, len(fr))).round().long().unique()
@@ -193,7 +202,7 @@ class WeightHistory(FitScopedCallback):
 
 
 # %% ../nbs/05_callbacks.ipynb #bad98963
-def layer_groups(model:nn.Module):
+def layer_groups(model:nn.Module): # the model
     "Names of the modules that own trainable parameters, those parameters, and the layer index of each"
     names,ps,lidx = [],[],[]
     for name,m in model.named_modules():
@@ -204,13 +213,15 @@ def layer_groups(model:nn.Module):
 
 def layer_norms(ts:list, # tensors (e.g. gradients), one per parameter
                 lidx:torch.Tensor, # layer index of each tensor
-                n_layers:int) -> torch.Tensor:
+                n_layers:int, # number of layers (`lidx.max()+1` or more)
+               ) -> torch.Tensor:
     "Per-layer 2-norms of `ts` grouped by `lidx`, as one device tensor (no host sync)"
     sq = torch.stack(torch._foreach_norm(ts)).float()**2
     return sq.new_zeros(n_layers).index_add_(0, lidx, sq).sqrt()
 
 def layer_labels(model:nn.Module, # the model
-                 paths:list|None=None) -> list: # module paths from `layer_groups` (default: all of them)
+                 paths:list|None=None, # module paths from `layer_groups` (default: all of them)
+                ) -> list:
     "`layer_name` of each module that owns parameters, made unique with its path where two are alike"
     mods = dict(model.named_modules())
     paths = layer_groups(model)[0] if paths is None else paths
@@ -279,16 +290,19 @@ class GradNorm(FitScopedCallback):
         self.total = self.norms.pow(2).sum(1).sqrt()
         self._cpu = []
 
-    def plot(self, figsize=(10,3.4)):
-        "Per-batch gradient norm and update/weight ratio of each layer against epochs, log scale, layers named"
+    def plot(self, figsize:tuple=(10,3.4), # width, height in inches
+             max_norm:float|None=None): # a clipping threshold to draw (`GradientClip`'s `max_norm`)
+        "Per-batch gradient norms (each layer, and all together) and update/weight ratios against epochs, log scale"
         fig,(a0,a1) = plt.subplots(1, 2, figsize=figsize)
         x = epoch_positions(self.epochs)
         rx = x[(torch.arange(len(self.ratios))*self.ratio_every).clamp(max=max(len(x)-1, 0))] if len(x) else x
         for i,nm in enumerate(self.labels):
             a0.plot(x, self.norms[:,i], lw=1, label=nm); a1.plot(rx, self.ratios[:,i], lw=1)
+        a0.plot(x, self.total, lw=1.2, c='k', label='all layers together (what GradientClip clips)')
+        if max_norm is not None: a0.axhline(max_norm, c='r', ls='--', lw=1.2, label=f'clip threshold ({max_norm:g})')
         a0.set_yscale('log'); a1.set_yscale('log')
         a0.set_ylabel('gradient norm ‖g‖', fontsize=9)
-        a0.set_title('gradient norm per layer, every batch', fontsize=10)
+        a0.set_title('gradient norm, every batch, before clipping', fontsize=10)
         a1.set_ylabel('‖Δw‖ / ‖w‖', fontsize=9)
         a1.set_title(f'relative update per layer, every {self.ratio_every} batches', fontsize=10)
         a1.axhline(1e-3, color='gray', ls=':', lw=1.5, label='10⁻³: a typical healthy update')
@@ -303,7 +317,8 @@ class GradNorm(FitScopedCallback):
 # %% ../nbs/05_callbacks.ipynb #5f8aa52c
 def noise_scale_estimates(small_sq, # mean of |G_b|² over micro-batches of size `b_small`
                           big_sq, # |G_B|² of the batch of size `b_big`
-                          b_small:int, b_big:int):
+                          b_small:int, # micro-batch size b
+                          b_big:int): # batch size B > b
     "Unbiased two-batch-size estimates `(S, G2)` of tr(Σ) and |G|² (McCandlish et al. 2018, App. A.1)"
     if not 0<b_small<b_big:   # not `check`: this runs per batch, and `check` would format its message every call
         raise ValueError(f"need 0 < b_small < b_big, got b_small={b_small}, b_big={b_big}")
@@ -385,7 +400,7 @@ class NoiseScale(FitScopedCallback):
         "B_simple of the last fit from all its estimates (ratio of the means of tr(Σ) and |G|²)"
         return float(self.estimates[:,0].mean()/self.estimates[:,1].mean())
 
-    def plot(self, figsize=(10,3.4)):
+    def plot(self, figsize:tuple=(10,3.4)): # width, height in inches
         "Per-epoch B_simple (ratio of the EMAs) next to the batch size, and the two EMAs it is made of"
         e = [h['epoch']+1 for h in self.history]   # measured during epoch e: drawn where it ends, as per-batch plots do
         fig,(a0,a1) = plt.subplots(1, 2, figsize=figsize)
@@ -403,7 +418,8 @@ class NoiseScale(FitScopedCallback):
 
 
 # %% ../nbs/05_callbacks.ipynb #176212d5
-def forgetting_counts(correct) -> torch.Tensor:
+def forgetting_counts(correct, # 0/1 or bool `(presentations, examples)`: correct at each presentation
+                     ) -> torch.Tensor:
     "Forgetting events per example from a (presentations, examples) 0/1 matrix; never learned: the number of presentations"
     c = torch.as_tensor(correct).bool()
     check(c.ndim==2, f"`correct` must be 2-D (presentations, examples), got shape {tuple(c.shape)}")
@@ -411,12 +427,14 @@ def forgetting_counts(correct) -> torch.Tensor:
     return torch.where(c.any(0), events, torch.full_like(events, len(c)))
 
 # %% ../nbs/05_callbacks.ipynb #3076cfe2
-def is_correct(pred, y) -> torch.Tensor:
+def is_correct(pred, # logits `(N, classes)`, or one logit per item
+               y, # targets: class indices, or 0/1
+              ) -> torch.Tensor:
     "Per-item correctness: argmax for multi-class logits, `pred>0` for one binary logit"
     if pred.ndim>1 and pred.shape[-1]>1: return pred.argmax(-1)==y.view(-1)
     return (pred.view(-1)>0)==(y.view(-1)>0.5)
 
-def batch_idxs(learn):
+def batch_idxs(learn): # a Learner, during a batch
     "Dataset indices of the current batch's items when the loader provides them (`learn.dl.last_idx`), else None"
     return getattr(getattr(learn, 'dl', None), 'last_idx', None)
 
@@ -498,7 +516,7 @@ class Forgetting(FitScopedCallback):
         self.unforgettable = torch.where(learned & (forgot==0))[0]
         self._prev = self._learned = self._forgot = self._npres = self._x = self._y = None
 
-    def show(self, figsize=(6,3.4)):
+    def show(self, figsize:tuple=(6,3.4)): # width, height in inches
         "Histogram of forgetting counts of learned examples, and how many were never learned"
         nl = torch.zeros(len(self.counts), dtype=torch.bool); nl[self.never_learned] = True
         v,n = torch.unique(self.counts[~nl & (self.n_presented>0)], return_counts=True)
@@ -513,7 +531,8 @@ class Forgetting(FitScopedCallback):
         return ax
 
 # %% ../nbs/05_callbacks.ipynb #2984a48a
-def dead_fraction(acts:torch.Tensor) -> torch.Tensor:
+def dead_fraction(acts:torch.Tensor, # activations `(batch, ...)` after a ReLU
+                 ) -> torch.Tensor:
     "Fraction of units (every non-batch position) that are zero for every input in `acts`"
     return 1 - (acts>0).flatten(1).any(0).float().mean()
 
@@ -585,13 +604,14 @@ class DeadReLU(FitScopedCallback):
         self.epochs = torch.cat(self._ep) if self._ep else torch.zeros(0, dtype=torch.long)
         self._cpu,self._epc,self._ep = [],[],[]
 
-    def plot(self, figsize=(7,3.4)):
+    def plot(self, figsize:tuple=(7,3.4)): # width, height in inches
         "Per-batch fraction of dead units in each hooked layer against epochs, layers named by what they follow"
         fig,ax = plt.subplots(figsize=figsize)
         x = epoch_positions(self.epochs)
-        for i,nm in enumerate(self.labels): ax.plot(x, self.batch_dead[:,i], lw=1, label=nm)
+        for i,nm in enumerate(self.labels): ax.plot(x, self.batch_dead[:,i], lw=1.5, label=nm)
         top = 1.3*float(self.batch_dead.max()) if self.batch_dead.numel() else 0.
-        ax.set_ylabel('fraction of units dead', fontsize=9); ax.set_ylim(0, min(1.02, max(0.25, top))); _epoch_axis(ax)
+        ax.set_ylabel('fraction of units dead', fontsize=9); _epoch_axis(ax)
+        ax.set_ylim(-0.02, min(1.03, max(0.25, top)))   # a line at 0 stays off the axis
         ax.set_title('dead ReLUs: units that output 0 for every digit of a batch', fontsize=10)
         ax.legend(fontsize=8, loc='upper left', bbox_to_anchor=(1.01, 1.0)); fig.tight_layout()
         return ax

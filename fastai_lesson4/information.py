@@ -23,19 +23,22 @@ from .data import TensorDS, TensorDL, TensorDataLoaders
 # %% ../nbs/05a_information.ipynb #08af6f96
 _LN2 = math.log(2)
 
-def as_classes(y) -> torch.Tensor:
+def as_classes(y, # class indices `(N,)`, float targets `(N,)`/`(N,1)`, or one-hot/score rows `(N,C)`
+               ) -> torch.Tensor:
     "Class indices `(N,)` from class indices, one float target per item (`>0.5` is class 1) or one-hot/score rows (argmax)"
     y = torch.as_tensor(y)
     if not y.is_floating_point(): return y.reshape(len(y)).long()
     y = y.reshape(len(y), -1)
     return (y[:,0]>0.5).long() if y.shape[1]==1 else y.argmax(1)
 
-def entropy_bits(counts:torch.Tensor) -> torch.Tensor:
+def entropy_bits(counts:torch.Tensor, # how often each outcome occurred
+                 ) -> torch.Tensor:
     "Entropy in bits of the empirical distribution with these `counts` (zeros allowed)"
     p = counts.double()/counts.sum()
     return -torch.xlogy(p, p).sum().float()/_LN2
 
-def label_entropy(y) -> torch.Tensor:
+def label_entropy(y, # labels, as `as_classes` takes them
+                  ) -> torch.Tensor:
     "H(Y) in bits of the empirical label distribution: the upper bound of I(T;Y)"
     return entropy_bits(_group_counts(as_classes(y)[:,None]))
 
@@ -61,7 +64,9 @@ def _group_counts(keys:torch.Tensor, perm:torch.Tensor|None=None) -> torch.Tenso
     new[1:] = (ks[1:] != ks[:-1]).any(1)
     return torch.zeros(n, device=keys.device).index_add_(0, new.cumsum(0)-1, torch.ones(n, device=keys.device))
 
-def bin_codes(t:torch.Tensor, n_bins:int=30) -> torch.Tensor:
+def bin_codes(t:torch.Tensor, # activations `(N,...)`
+              n_bins:int=30, # equal bins over the range of all of `t`
+             ) -> torch.Tensor:
     "Bin index in `[0, n_bins)` of every activation of `t` `(N,...)`, equal bins over the range of all of `t`, as `(N,D)`"
     t = t.detach().flatten(1).float()
     lo,hi = t.amin(), t.amax()
@@ -294,6 +299,7 @@ def random_labels(y:torch.Tensor, # class indices `(N,)`
     y = y.clone(); y[idx.to(y.device)] = torch.randint(0, n_classes, (len(idx),), generator=g).to(y)
     return y, idx
 
+# %% ../nbs/05a_information.ipynb #c999692b
 def with_random_labels(dls:TensorDataLoaders, # loaders from `TensorDataLoaders.from_tensors`/`from_source`
                        frac:float=1., # fraction of the training labels to replace
                        seed:int=0): # seed of the draw
