@@ -84,8 +84,8 @@ def gradient_descent(f, # function of one tensor parameter, returning a scalar l
 # %% ../nbs/01_basics.ipynb #1fa1ff36
 def plot_descent(f, # the function `gradient_descent` ran on
                  path:torch.Tensor, # positions from `gradient_descent`
-                 ax=None, # axes to draw on
-                 figsize=(4,3)):
+                 ax=None, # axes to draw on; `None`: a new figure
+                 figsize=(4,3)): # size of the new figure
     "Draw `f` and the marble's `path` down it"
     if ax is None: _, ax = plt.subplots(figsize=figsize)
     lo, hi = min(path.min().item(), -path.abs().max().item()), max(path.max().item(), path.abs().max().item())
@@ -95,20 +95,24 @@ def plot_descent(f, # the function `gradient_descent` ran on
     ax.plot(path, ys, 'o-', color='tab:red', ms=4, lw=1, alpha=0.8)
     ax.scatter(path[:1], ys[:1], s=60, color='tab:blue', zorder=3, label='start')
     ax.set_xlabel('parameter'); ax.set_ylabel('loss'); ax.legend(fontsize=8)
+    ax.set_title(f'gradient descent: {len(path)-1} steps', fontsize=9)
     return ax
 
 # %% ../nbs/01_basics.ipynb #0df07448
-def init_params(size, std:float=1.):
+def init_params(size, # shape of the parameter tensor, e.g. `(28*28,1)` for the weights
+                std:float=1.): # standard deviation of the normal draw
     "Random parameters of shape `size` (normal, scaled by `std`) that autograd tracks"
     return (torch.randn(size)*std).requires_grad_()
 
 # %% ../nbs/01_basics.ipynb #6f16fc80
-def linear1(xb, weights, bias):
+def linear1(xb, # mini-batch of flattened images `(B,784)`
+            weights, # `(784,1)` weights from `init_params`
+            bias): # `(1,)` bias from `init_params`
     "The lesson's linear model: `xb@weights + bias`"
     return xb@weights + bias
 
 # %% ../nbs/01_basics.ipynb #bf8e4656
-def sigmoid(x):
+def sigmoid(x): # tensor of logits, any shape
     "`1/(1+exp(-x))`, computed without overflow for large `|x|`"
     z = torch.exp(-x.abs())
     return torch.where(x >= 0, 1/(1+z), z/(1+z))
@@ -123,20 +127,24 @@ def _check_binary(nm, preds, targets):
     raise ValueError(f"{nm} wants one output per image, shaped like the 0/1 targets {tuple(targets.shape)}, but got "
                      f"predictions of shape {tuple(preds.shape)}: {fix}")
 
-def mnist_loss(preds, targets):
+def mnist_loss(preds, # logits `(B,1)` of the model
+               targets): # 0/1 float targets `(B,1)`: 1. = three, 0. = seven
     "The lesson's binary loss: mean distance between `sigmoid(preds)` and the 0/1 `targets`"
     _check_binary('mnist_loss', preds, targets)
     preds = sigmoid(preds)
     return torch.where(targets == 1, 1-preds, preds).mean()
 
 # %% ../nbs/01_basics.ipynb #f17dc018
-def batch_accuracy(preds, targets):
+def batch_accuracy(preds, # logits `(B,1)` of the model
+                   targets): # 0/1 float targets `(B,1)`
     "Binary accuracy: `sigmoid(preds) > 0.5` compared with the 0/1 `targets`"
     _check_binary('batch_accuracy', preds, targets)
     return ((sigmoid(preds) > 0.5) == targets).float().mean()
 
 # %% ../nbs/01_basics.ipynb #08dc3d5a
-def calc_grad(xb, yb, model, loss_func=mnist_loss):
+def calc_grad(xb, yb, # one mini-batch: inputs and targets
+              model, # callable from `xb` to predictions
+              loss_func=mnist_loss): # `loss_func(preds, yb)` to backpropagate
     "Steps 2-4 for one mini-batch: predict with `model`, compute `loss_func`, backpropagate"
     loss = loss_func(model(xb), yb)
     loss.backward()
@@ -145,7 +153,9 @@ def calc_grad(xb, yb, model, loss_func=mnist_loss):
 # %% ../nbs/01_basics.ipynb #1be15dbe
 class BasicOptim:
     "The lesson's optimizer: `p -= p.grad*lr` for each parameter in `params`"
-    def __init__(self, params, lr): self.params, self.lr = list(params), lr
+    def __init__(self, params, # tensors to update (their `.grad` is read)
+                 lr): # step size
+        self.params, self.lr = list(params), lr
     def step(self, *args, **kwargs):
         for p in self.params:
             if p.grad is not None: p.data -= p.grad.data * self.lr
@@ -153,7 +163,10 @@ class BasicOptim:
         for p in self.params: p.grad = None
 
 # %% ../nbs/01_basics.ipynb #d587a797
-def train_epoch(model, dl, opt, loss_func=mnist_loss):
+def train_epoch(model, # callable from a batch of inputs to predictions
+                dl, # training mini-batches `(xb, yb)`
+                opt, # optimizer with `step` and `zero_grad`, e.g. `BasicOptim`
+                loss_func=mnist_loss): # `loss_func(preds, yb)`
     "One epoch of steps 2-5 over the mini-batches of `dl`"
     for xb, yb in dl:
         calc_grad(xb, yb, model, loss_func)
@@ -161,7 +174,9 @@ def train_epoch(model, dl, opt, loss_func=mnist_loss):
         opt.zero_grad()
 
 # %% ../nbs/01_basics.ipynb #ea6b5a45
-def validate_epoch(model, dl, metric=batch_accuracy):
+def validate_epoch(model, # callable from a batch of inputs to predictions
+                   dl, # validation mini-batches `(xb, yb)`
+                   metric=batch_accuracy): # `metric(preds, yb)`, a mean over the batch
     "`metric` of `model` over `dl`, each batch weighted by its size, rounded to 4 digits"
     tot, n = 0., 0
     with torch.no_grad():
@@ -172,7 +187,14 @@ def validate_epoch(model, dl, metric=batch_accuracy):
     return round(tot/n, 4)
 
 # %% ../nbs/01_basics.ipynb #8e8ded8c
-def train_model(model, dl, valid_dl, opt, epochs:int, loss_func=mnist_loss, metric=batch_accuracy, show:bool=True):
+def train_model(model, # callable from a batch of inputs to predictions
+                dl, # training mini-batches
+                valid_dl, # validation mini-batches
+                opt, # optimizer with `step` and `zero_grad`
+                epochs:int, # number of passes over `dl`
+                loss_func=mnist_loss, # `loss_func(preds, yb)` to minimize
+                metric=batch_accuracy, # `metric(preds, yb)` measured on `valid_dl`
+                show:bool=True): # print the metric after each epoch
     "Repeat `train_epoch` for `epochs` (step 7: stop), returning the validation `metric` after each"
     accs = []
     for _ in range(epochs):
@@ -183,29 +205,34 @@ def train_model(model, dl, valid_dl, opt, epochs:int, loss_func=mnist_loss, metr
     return accs
 
 # %% ../nbs/01_basics.ipynb #160f1efd
-def relu(x):
+def relu(x): # tensor, any shape
     "Rectified linear unit: `max(x, 0)`"
     return x.clamp_min(0.)
 
 # %% ../nbs/01_basics.ipynb #c059df98
-def simple_net(n_in:int=28*28, n_hidden:int=30, n_out:int=1):
+def simple_net(n_in:int=28*28, # inputs: pixels per image
+               n_hidden:int=30, # width of the hidden layer
+               n_out:int=1): # outputs: 1 for 3-vs-7, 10 for all digits
     "The lesson's `nn.Sequential(nn.Linear(n_in,n_hidden), nn.ReLU(), nn.Linear(n_hidden,n_out))`"
     return nn.Sequential(nn.Linear(n_in, n_hidden), nn.ReLU(), nn.Linear(n_hidden, n_out))
 
 # %% ../nbs/01_basics.ipynb #26831578
-def softmax(x, dim:int=-1):
+def softmax(x, # logits
+            dim:int=-1): # the dimension that sums to one
     "`exp(x)/exp(x).sum()` along `dim`, shifted by the maximum so it never overflows"
     e = torch.exp(x - x.max(dim, keepdim=True).values)
     return e / e.sum(dim, keepdim=True)
 
 # %% ../nbs/01_basics.ipynb #1ddbd916
-def log_softmax(x, dim:int=-1):
+def log_softmax(x, # logits
+                dim:int=-1): # the dimension of the classes
     "`log(softmax(x))` via log-sum-exp: `(x-m) - log(sum(exp(x-m)))` with `m` the maximum"
     z = x - x.max(dim, keepdim=True).values
     return z - torch.log(torch.exp(z).sum(dim, keepdim=True))
 
 # %% ../nbs/01_basics.ipynb #3112b75e
-def cross_entropy(preds, targets):
+def cross_entropy(preds, # logits `(B,n_classes)`
+                  targets): # integer class indices `(B,)`
     "Mean negative log-likelihood of the integer `targets` under `log_softmax(preds)`"
     return -log_softmax(preds).gather(1, targets.view(-1, 1)).mean()
 

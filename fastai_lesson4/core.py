@@ -31,7 +31,8 @@ def _alive(pid:int) -> bool:
     except (PermissionError, OverflowError, ValueError): return True   # another user's, or no pid to ask about
     return True
 
-def clean_stale_tmp(folder) -> list: # the paths removed
+def clean_stale_tmp(folder, # where a killed writer of ours may have left temporaries
+                   ) -> list: # the paths removed
     "Remove the temporary files and folders of ours in `folder` that a killed process left: older than this run, writer gone"
     removed = []
     try: entries = list(os.scandir(folder))
@@ -145,7 +146,8 @@ _KINDS = {'lesson4': ("a `lesson4 train` model file (weights with their arch, cl
                          "load it with `learn.load(name, with_opt=False)` or "
                          "`model.load_state_dict(torch.load(path))`")}
 
-def weights_kind(state) -> str: # 'lesson4', 'fastai', 'state_dict' or 'other'
+def weights_kind(state, # what `load_weights_file` returned
+                ) -> str: # 'lesson4', 'fastai', 'state_dict' or 'other'
     "What a loaded weight file holds: a `lesson4 train` model, a fastai checkpoint, a bare `state_dict`, or something else"
     import torch
     if isinstance(state, dict):

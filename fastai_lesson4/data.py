@@ -111,7 +111,8 @@ def _parse_idx(path:Path, f, size:int, gz:bool) -> torch.Tensor:
     if n == 0: return torch.zeros(dims, dtype=torch.uint8)
     return torch.frombuffer(payload, dtype=torch.uint8).reshape(dims)
 
-def load_idx(path) -> torch.Tensor: # `uint8`: images `(N,H,W)` or labels `(N,)`
+def load_idx(path, # an IDX file, raw or gzipped (told apart by its first two bytes)
+            ) -> torch.Tensor: # `uint8`: images `(N,H,W)` or labels `(N,)`
     "Read an MNIST IDX file (gzipped or raw) into a `uint8` tensor, validating the header and the payload length"
     path = Path(path)
     check(path.is_file(), f"load_idx: {path} is not a file", FileNotFoundError)

@@ -23,7 +23,7 @@ from .learner import Learner   # its module adds `Learner.fit_one_cycle`
 # %% ../nbs/04b_models.ipynb #m0de1007
 def conv_bn(ni:int, nf:int, # input and output channels
             ks:int=3, # kernel size (odd: padding keeps the size, up to the stride)
-            stride:int=1):
+            stride:int=1): # 2 halves the height and width
     "Convolution (no bias: BatchNorm has one), BatchNorm, ReLU"
     return nn.Sequential(nn.Conv2d(ni, nf, ks, stride=stride, padding=ks//2, bias=False), nn.BatchNorm2d(nf), nn.ReLU())
 
