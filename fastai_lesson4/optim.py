@@ -28,7 +28,8 @@ def n_groups(opt) -> int:
 
 def per_group(v, # a number, a `slice` (fastai's meaning), one value, or one value per group
               n:int, # number of parameter groups
-              k:str='lr') -> list: # the hyper-parameter's name, for the error message
+              k:str='lr', # the hyper-parameter's name, for the error message
+             ) -> list:
     "`v` as `n` floats, one per parameter group"
     if isinstance(v, slice): v = even_mults(v.start, v.stop, n) if v.start else [v.stop/10]*(n-1) + [v.stop]
     if not is_listy(v) and not (isinstance(v, np.ndarray) and v.ndim): return [float(v)]*n
