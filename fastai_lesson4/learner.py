@@ -504,7 +504,7 @@ class Learner:
 # %% ../nbs/02_learner.ipynb #5c30b2de
 class DeviceAvgMetric(Metric):
     "Batch-size-weighted average of `func(pred, *yb)`, accumulated on the device"
-    def __init__(self, func): self.func = func
+    def __init__(self, func): self.func = func # `func(pred, *yb)`, a number or a 0-d tensor per batch
     def reset(self): self.total,self.count = 0.,0
     def _add(self, v, bs):
         if not isinstance(v, torch.Tensor): self.total += v*bs
@@ -526,7 +526,7 @@ class DeviceAvgLoss(DeviceAvgMetric):
 
 class DeviceSmoothLoss(Metric):
     "fastai's debiased exponential moving average of the training loss (`beta`), one device op per batch"
-    def __init__(self, beta=0.98):
+    def __init__(self, beta=0.98): # the EMA's weight on the past
         self.beta = beta
         self.reset()
     def reset(self): self.count,self.val = 0,torch.tensor(0.)
@@ -538,7 +538,7 @@ class DeviceSmoothLoss(Metric):
     @property
     def value(self): return self.val
 
-def as_metric(m):
+def as_metric(m): # a function `f(pred, *yb)`, or a fastai `Metric` class or instance
     "A `Metric` from `m`: a fastai `Metric` (class or instance) as is, a function as a `DeviceAvgMetric`"
     if isinstance(m, type): m = m()
     if isinstance(m, Metric): return m
@@ -563,7 +563,11 @@ def _to_floats(vs):
 class Recorder(Callback):
     "Record lrs and smooth losses per batch, `[train_loss, valid_loss, *metrics]` per epoch, and log them"
     order,remove_on_fetch,_stateattrs = 50,True,('lrs','iters','_losses','_pending','values','_lr')
-    def __init__(self, add_time=True, train_metrics=False, valid_metrics=True, beta=0.98):
+    def __init__(self,
+                 add_time:bool=True, # log each epoch's wall time
+                 train_metrics:bool=False, # compute the metrics on the training batches too
+                 valid_metrics:bool=True, # compute the loss and metrics on the validation set
+                 beta:float=0.98): # the smooth loss's EMA weight on the past
         store_attr('add_time,train_metrics,valid_metrics')
         self.loss,self.smooth_loss,self._losses,self._pending = DeviceAvgLoss(),DeviceSmoothLoss(beta),[],[]
     @property
@@ -635,7 +639,7 @@ class Recorder(Callback):
 class ProgressCallback(Callback):
     "fastprogress bars and fastai's epoch table, redrawn at most every `every` seconds"
     order,_stateattrs = 60,('mbar','pbar')
-    def __init__(self, every=0.2): self.every,self.mbar = every,None
+    def __init__(self, every=0.2): self.every,self.mbar = every,None # seconds between redraws of the bar
     def before_fit(self):
         l = self.learn
         check(hasattr(l, 'recorder'), 'ProgressCallback needs a `Recorder` on the Learner')
