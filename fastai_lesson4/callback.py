@@ -34,7 +34,10 @@ cancel_exceptions = (CancelBatchException, CancelTrainException, CancelValidExce
                      CancelFitException, CancelStepException, CancelBackwardException)
 
 # %% ../nbs/02_callback.ipynb #887b695a
-def named_exception(e:Exception, cb, event_name:str) -> Exception:
+def named_exception(e:Exception, # the error raised inside the callback
+                    cb, # the callback
+                    event_name:str, # the event it was running
+                   ) -> Exception:
     "`e` with fastai's message: which callback and which event it came from"
     msg = e.args[0] if e.args else ''
     return modify_exception(e, f'Exception occured in `{type(cb).__name__}` when calling event `{event_name}`:'
@@ -73,11 +76,14 @@ class Callback:
         return {k:v for k,v in self.__dict__.items() if k not in self._stateattrs}
 
 # %% ../nbs/02_callback.ipynb #77369ce7
-def overrides_call(cb) -> bool:
+def overrides_call(cb, # a callback, ours or fastai's
+                  ) -> bool:
     "Whether `cb`'s class replaces `Callback.__call__` (ours or fastai's), so it wants to hear every event"
     return callable(cb) and type(cb).__call__ not in (Callback.__call__, FastaiCallback.__call__)
 
-def defines(cb, event_name:str) -> bool:
+def defines(cb, # a callback, ours or fastai's
+            event_name:str, # one of `events`
+           ) -> bool:
     "Whether `cb` handles `event_name`: it has a method of that name, or it overrides `__call__`"
     return event_name in cb.__dict__ or getattr(type(cb), event_name, None) is not None or overrides_call(cb)
 

@@ -66,7 +66,12 @@ class _Cbs(L):
 
 class explain_errors:
     "Context manager: an error of a type in `catch` whose text contains `match` is raised again as `as_` (default: its own type), with `msg()` before its text"
-    def __init__(self, msg, catch=(RuntimeError,), as_=None, match=''): store_attr()
+    def __init__(self,
+                 msg, # a function of no argument returning the text to put first
+                 catch=(RuntimeError,), # exception types to explain
+                 as_=None, # type to raise instead; default: the caught one's
+                 match:str=''): # only errors whose text contains this
+        store_attr()
     def __enter__(self): return self
     def __exit__(self, typ, e, tb):
         if typ is None or not issubclass(typ, self.catch) or self.match not in str(e): return False
@@ -125,7 +130,13 @@ class Learner:
 
     # -- The loop: fit → epoch → train/validate → batch. `_with_events` is fastai's: before_X, X, after_cancel_X if a
     # -- CancelXException was raised, after_X (not in a `finally`: other exceptions skip after_X, as in fastai).
-    def fit(self, n_epoch, lr=None, wd=None, cbs=None, reset_opt=False, start_epoch=0):
+    def fit(self,
+            n_epoch:int, # number of epochs
+            lr=None, # learning rate for this fit (a number or a `slice`); default: `self.lr`
+            wd=None, # weight decay for this fit; default: `self.wd`, else the optimizer's
+            cbs=None, # callbacks added for this fit only
+            reset_opt:bool=False, # create a new optimizer (and forget its state) first
+            start_epoch:int=0): # skip the epochs before this one (fastai's `SkipToEpoch`), to resume
         "Fit `self.model` for `n_epoch` epochs, with temporary `cbs`; optionally `reset_opt` or skip to `start_epoch`"
         if start_epoch != 0: cbs = L(cbs) + SkipToEpoch(start_epoch)
         check(len(self.dls.train) > 0, "dls.train is empty: the training DataLoader has no batches")
@@ -243,14 +254,14 @@ class Learner:
     def cbs(self, v):
         self._cbs = _Cbs(v)
         self._cbs._learn,self._stale = self,True
-    def add_cb(self, cb):
+    def add_cb(self, cb): # a `Callback` instance or class
         "Add `cb` (an instance or a class), register `self` as its learner and expose it as `self.<cb.name>`"
         if isinstance(cb, type): cb = cb()
         cb.learn = self
         setattr(self, cb.name, cb)
         self.cbs.append(cb)
         return self
-    def remove_cb(self, cb):
+    def remove_cb(self, cb): # a `Callback` instance, or a class
         "Remove `cb` (an instance, or every instance of a class)"
         if isinstance(cb, type): return self.remove_cbs([c for c in self.cbs if isinstance(c, cb)])
         cb.learn = None
@@ -358,7 +369,10 @@ class Learner:
     def validation_context(self, cbs=None, inner=False):
         "No logging, no master bar, temporary `cbs`, and (unless `inner`) the fit/epoch events around"
         with self.no_logging(), self.no_mbar(), self.added_cbs(cbs), (nullcontext() if inner else self): yield
-    def validate(self, ds_idx=1, dl=None, cbs=None):
+    def validate(self,
+                 ds_idx:int=1, # which of `dls` when `dl` is None: 0 train, 1 valid
+                 dl=None, # the loader to validate on
+                 cbs=None): # temporary callbacks
         "`[valid_loss, *metrics]` on `dl` (default: `dls.valid`)"
         if dl is None: dl = self._dl(ds_idx)
         check(len(dl) > 0, "validate: the DataLoader is empty")
@@ -408,7 +422,10 @@ class Learner:
             if with_decoded: res.insert(i+2, getcallable(self.loss_func, 'decodes')(res[i]))
         if idxs is not None: res = nested_reorder(res, torch.as_tensor(idxs).argsort())
         return tuple(res)
-    def predict(self, item, rm_type_tfms=None, with_input=False):
+    def predict(self,
+                item, # one item, as the loaders' items are (a tensor for ours)
+                rm_type_tfms=None, # number of type transforms to skip (fastai's `test_dl` argument)
+                with_input:bool=False): # return the decoded input first
         "fastai's `predict`: `item` through `dls.test_dl`, the model, and `dls.decode_batch`; `(decoded, decoded pred, pred)`"
         if conveniences.has_preprocessing(self.dls): return FastaiLearner.predict(self, item, rm_type_tfms, with_input)
         b = [(torch.as_tensor(item)[None],)]   # loaders without preprocessing: the item as it is
@@ -422,14 +439,22 @@ class Learner:
 
     # -- Persistence, in fastai's file format
     def _file(self, file): return join_path_file(file, self.path/self.model_dir, ext='.pth')
-    def save(self, file, with_opt=True, pickle_protocol=2):
+    def save(self,
+             file:str, # name of the file, without `.pth`, under `path/model_dir`
+             with_opt:bool=True, # save the optimizer state too
+             pickle_protocol:int=2): # passed to `torch.save`
         "Save model (and optimizer) state to `path/model_dir/file.pth` in fastai's format, via a temp file and a rename"
         file = self._file(file)
         state = get_model(self.model).state_dict()
         if with_opt and self.opt is not None and hasattr(self.opt, 'state_dict'):
             state = {'model': state, 'opt': self.opt.state_dict()}
         return atomic_write(file, lambda tmp: torch.save(state, tmp, pickle_protocol=pickle_protocol))
-    def load(self, file, device=None, with_opt=True, strict=True, weights_only=True):
+    def load(self,
+             file:str, # name of the file, without `.pth`, under `path/model_dir`
+             device=None, # where to load the tensors; default: the loaders' device, else the model's
+             with_opt:bool=True, # load the optimizer state too, when the file has one
+             strict:bool=True, # passed to `load_state_dict`
+             weights_only:bool=True): # accepted for fastai's callbacks; the file is always read with `weights_only`
         "Load `path/model_dir/file.pth` (ours or fastai's) with `torch.load(weights_only=True)` (always: the argument is for fastai's callbacks)"
         if device is None: device = getattr(self.dls, 'device', None)
         if device is None:
@@ -449,7 +474,10 @@ class Learner:
             except Exception: warnings.warn(f"Could not load the optimizer state from {file}")
         elif with_opt: warnings.warn(f"{file} doesn't contain an optimizer state")
         return self
-    def export(self, fname='export.pkl', pickle_module=cloudpickle, pickle_protocol=2):
+    def export(self,
+               fname:str='export.pkl', # file name under `path`
+               pickle_module=cloudpickle, # the pickler (fastai's default: `cloudpickle`)
+               pickle_protocol:int=2): # passed to `torch.save`
         "fastai's `export`: the `Learner` without its data's items or optimizer state, for fastai's `load_learner`, written whole or not at all"
         if rank_distrib(): return   # only the main process writes
         self._end_cleanup()
@@ -476,7 +504,7 @@ class Learner:
 # %% ../nbs/02_learner.ipynb #5c30b2de
 class DeviceAvgMetric(Metric):
     "Batch-size-weighted average of `func(pred, *yb)`, accumulated on the device"
-    def __init__(self, func): self.func = func
+    def __init__(self, func): self.func = func # `func(pred, *yb)`, a number or a 0-d tensor per batch
     def reset(self): self.total,self.count = 0.,0
     def _add(self, v, bs):
         if not isinstance(v, torch.Tensor): self.total += v*bs
@@ -498,7 +526,7 @@ class DeviceAvgLoss(DeviceAvgMetric):
 
 class DeviceSmoothLoss(Metric):
     "fastai's debiased exponential moving average of the training loss (`beta`), one device op per batch"
-    def __init__(self, beta=0.98):
+    def __init__(self, beta=0.98): # the EMA's weight on the past
         self.beta = beta
         self.reset()
     def reset(self): self.count,self.val = 0,torch.tensor(0.)
@@ -510,7 +538,7 @@ class DeviceSmoothLoss(Metric):
     @property
     def value(self): return self.val
 
-def as_metric(m):
+def as_metric(m): # a function `f(pred, *yb)`, or a fastai `Metric` class or instance
     "A `Metric` from `m`: a fastai `Metric` (class or instance) as is, a function as a `DeviceAvgMetric`"
     if isinstance(m, type): m = m()
     if isinstance(m, Metric): return m
@@ -535,7 +563,11 @@ def _to_floats(vs):
 class Recorder(Callback):
     "Record lrs and smooth losses per batch, `[train_loss, valid_loss, *metrics]` per epoch, and log them"
     order,remove_on_fetch,_stateattrs = 50,True,('lrs','iters','_losses','_pending','values','_lr')
-    def __init__(self, add_time=True, train_metrics=False, valid_metrics=True, beta=0.98):
+    def __init__(self,
+                 add_time:bool=True, # log each epoch's wall time
+                 train_metrics:bool=False, # compute the metrics on the training batches too
+                 valid_metrics:bool=True, # compute the loss and metrics on the validation set
+                 beta:float=0.98): # the smooth loss's EMA weight on the past
         store_attr('add_time,train_metrics,valid_metrics')
         self.loss,self.smooth_loss,self._losses,self._pending = DeviceAvgLoss(),DeviceSmoothLoss(beta),[],[]
     @property
@@ -607,7 +639,7 @@ class Recorder(Callback):
 class ProgressCallback(Callback):
     "fastprogress bars and fastai's epoch table, redrawn at most every `every` seconds"
     order,_stateattrs = 60,('mbar','pbar')
-    def __init__(self, every=0.2): self.every,self.mbar = every,None
+    def __init__(self, every=0.2): self.every,self.mbar = every,None # seconds between redraws of the bar
     def before_fit(self):
         l = self.learn
         check(hasattr(l, 'recorder'), 'ProgressCallback needs a `Recorder` on the Learner')

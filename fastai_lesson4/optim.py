@@ -17,18 +17,21 @@ __all__ = ['is_torch_opt', 'n_groups', 'per_group', 'set_hyper', 'get_hyper', 'l
 # %% ../nbs/02_optim.ipynb #f17c354a
 _torch_hp = {'wd': 'weight_decay', 'mom': 'momentum'}
 
-def is_torch_opt(opt_func) -> bool:
+def is_torch_opt(opt_func, # an `opt_func`, as `Learner` takes it
+                ) -> bool:
     "Whether `opt_func` (a class, or a `partial` of one) makes a `torch.optim.Optimizer`"
     f = getattr(opt_func, 'func', opt_func)
     return isinstance(f, type) and issubclass(f, torch.optim.Optimizer)
 
-def n_groups(opt) -> int:
+def n_groups(opt, # any kind of optimizer
+            ) -> int:
     "Number of parameter groups of any kind of optimizer (1 for one without groups, like the lesson's `BasicOptim`)"
     return len(opt.param_lists) if hasattr(opt, 'param_lists') else len(getattr(opt, 'param_groups', [0]))
 
 def per_group(v, # a number, a `slice` (fastai's meaning), one value, or one value per group
               n:int, # number of parameter groups
-              k:str='lr') -> list: # the hyper-parameter's name, for the error message
+              k:str='lr', # the hyper-parameter's name, for the error message
+             ) -> list:
     "`v` as `n` floats, one per parameter group"
     if isinstance(v, slice): v = even_mults(v.start, v.stop, n) if v.start else [v.stop/10]*(n-1) + [v.stop]
     if not is_listy(v) and not (isinstance(v, np.ndarray) and v.ndim): return [float(v)]*n
@@ -54,7 +57,8 @@ def set_hyper(opt, # fastai `Optimizer`, `torch.optim.Optimizer`, or anything wi
             pg['betas'] = tuple(b)
         elif _torch_hp.get(k, k) in pg: pg[_torch_hp.get(k, k)] = x
 
-def get_hyper(opt, k:str):
+def get_hyper(opt, # any kind of optimizer
+              k:str): # fastai's name: 'lr', 'wd', 'mom', 'sqr_mom', ...
     "Value of hyper-parameter `k` for the last parameter group of any kind of optimizer (None if it has none)"
     if hasattr(opt, 'hypers'): return opt.hypers[-1].get(k)
     if not hasattr(opt, 'param_groups'): return getattr(opt, k, None)
@@ -62,7 +66,7 @@ def get_hyper(opt, k:str):
     if k in ('mom','sqr_mom') and 'betas' in pg: return pg['betas'][k == 'sqr_mom']
     return pg.get(_torch_hp.get(k, k))
 
-def lr_reader(opt):
+def lr_reader(opt): # any kind of optimizer
     "A function returning `opt`'s current lr (last group), chosen once for the kind of optimizer"
     if hasattr(opt, 'hypers'): return lambda: opt.hypers[-1]['lr']
     if hasattr(opt, 'param_groups'): return lambda: opt.param_groups[-1]['lr']
