@@ -158,7 +158,7 @@ class DigitAugment(RandTransform):
     def draw_params(self,
                     n:int, # batch size
                     size=(28,28), # `(H,W)` of the images
-                    device=None, # where to draw them
+                    device:str|torch.device|None=None, # where to draw them (default: the CPU)
                    )->AttrDict: # per-image tensors, see below
         "Draw every image's parameters (on an accelerator with no host-device synchronisation)"
         H,W = size
