@@ -263,7 +263,7 @@ class DigitAugment(RandTransform):
 # %% ../nbs/03_augment.ipynb #90abee36
 def show_augmented(xb:Tensor, # batch `(B,C,H,W)` or `(B,H,W)`: float in [0,1], or `uint8` (divided by 255)
                    n:int=8, # how many images
-                   aug:Callable|None=None, # a `DigitAugment` (or any batch transform); `DigitAugment(seed=0)` by default
+                   aug:Callable|None=None, # a `DigitAugment` or any batch transform; default `DigitAugment(seed=0)`
                    rows:int=2, # augmented versions per image
                    figsize:tuple|None=None, # default: `(n, 1.2+rows)` inches
                    title:str|None=None, # default: says what the rows are
