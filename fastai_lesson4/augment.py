@@ -9,6 +9,7 @@ __all__ = ['gauss_matrix', 'gauss_factor', 'DigitAugment', 'show_augmented']
 
 # %% ../nbs/03_augment.ipynb #135bc1c8
 import math
+from typing import Callable
 import torch, torch.nn.functional as F
 from torch import Tensor
 from fastcore.basics import store_attr, AttrDict, ifnone
@@ -157,7 +158,7 @@ class DigitAugment(RandTransform):
     def draw_params(self,
                     n:int, # batch size
                     size=(28,28), # `(H,W)` of the images
-                    device=None, # where to draw them
+                    device:str|torch.device|None=None, # where to draw them (default: the CPU)
                    )->AttrDict: # per-image tensors, see below
         "Draw every image's parameters (on an accelerator with no host-device synchronisation)"
         H,W = size
@@ -260,18 +261,19 @@ class DigitAugment(RandTransform):
         return d
 
 # %% ../nbs/03_augment.ipynb #90abee36
-def show_augmented(xb:Tensor, # batch `(B,C,H,W)` (or `(B,H,W)`): float in [0,1], or `uint8` digits (divided by 255)
+def show_augmented(xb:Tensor, # batch `(B,C,H,W)` or `(B,H,W)`: float in [0,1], or `uint8` (divided by 255)
                    n:int=8, # how many images
-                   aug:DigitAugment|None=None, # the augmentation; `DigitAugment(seed=0)` by default
+                   aug:Callable|None=None, # a `DigitAugment` or any batch transform; default `DigitAugment(seed=0)`
                    rows:int=2, # augmented versions per image
-                   figsize=None, # default: `(n, 1+rows)` inches
+                   figsize:tuple|None=None, # default: `(n, 1.2+rows)` inches
+                   title:str|None=None, # default: says what the rows are
                   ): # matplotlib `Figure`
     "Originals in the top row, `rows` augmented versions of each below"
     if xb.ndim == 3: xb = xb[:,None]
     x = xb[:n].float()/255 if xb.dtype == torch.uint8 else xb[:n].float()
     aug = ifnone(aug, DigitAugment(seed=0))
     outs = [x] + [aug(x) for _ in range(rows)]
-    fig,axs = plt.subplots(1+rows, len(x), figsize=figsize or (len(x), 1+rows), squeeze=False)
+    fig,axs = plt.subplots(1+rows, len(x), figsize=figsize or (len(x), 1.2+rows), squeeze=False)
     for r,o in enumerate(outs):
         for i in range(len(x)):
             im = o[i].detach().cpu().float()
@@ -279,6 +281,7 @@ def show_augmented(xb:Tensor, # batch `(B,C,H,W)` (or `(B,H,W)`): float in [0,1]
             ax.imshow(im[0] if im.shape[0]==1 else im.permute(1,2,0).clamp(0,1), cmap='gray', vmin=0, vmax=1)
             ax.set_xticks([]); ax.set_yticks([])
         axs[r,0].set_ylabel('original' if r==0 else 'augmented', fontsize=8)
+    fig.suptitle(ifnone(title, f'top row: {len(x)} digits; below: {rows} augmented versions of each'),
+                 fontsize=9)
     fig.tight_layout()
-    plt.close(fig)
     return fig
