@@ -563,7 +563,7 @@ def _interrupted(cmd:str, args:dict, e:KeyboardInterrupt) -> str:
     kept = f" ({out} is as it was)" if out and Path(out).exists() else ''
     return f"lesson4 {cmd}: {what}: nothing was written{kept}"
 
-def main(argv:list|None=None): # the command line after `lesson4`, e.g. `['train', '--epochs', '2']`; default `sys.argv[1:]`
+def main(argv:list|None=None): # what follows `lesson4`, e.g. `['train', '--epochs', '2']`; default `sys.argv[1:]`
     "Run `lesson4 COMMAND [options]`; returns the exit code"
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] in (['--version'], ['-V']):
