@@ -38,7 +38,9 @@ def digit_model(arch:str='mlp', # 'linear', 'mlp' (784-100-n_out), 'cnn' (four s
                          nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, n_out))
 
 # %% ../nbs/09_cli.ipynb #1d421af6
-def save_digit_model(model:'nn.Module', meta:dict, path):
+def save_digit_model(model:'nn.Module', # the trained model (its `state_dict` is saved)
+                     meta:dict, # arch, task, n_out, vocab, mean, std (and n_models for an ensemble): plain values
+                     path): # the file to write
     "Save `model`'s weights with `meta` (arch, task, vocab, normalization) to `path`, via a temporary file"
     import torch
     return atomic_write(path, lambda tmp: torch.save({'model': model.state_dict(), 'meta': meta}, tmp))
@@ -61,7 +63,7 @@ def _check_meta(meta:dict, path) -> dict:
     n_models = check_num('n_models', meta.get('n_models'), 1, 100, integer=True, prefix=pre) if ens else 1
     return {**meta, 'n_out': n_out, 'vocab': list(vocab), 'mean': mean, 'std': std, 'n_models': n_models}
 
-def load_digit_model(path):
+def load_digit_model(path): # a model file written by `save_digit_model` (`lesson4 train`'s model.pth)
     "The `(model, meta)` saved by `save_digit_model` at `path`, loaded with `weights_only=True` and checked first"
     import torch
     path = Path(path)
@@ -561,7 +563,7 @@ def _interrupted(cmd:str, args:dict, e:KeyboardInterrupt) -> str:
     kept = f" ({out} is as it was)" if out and Path(out).exists() else ''
     return f"lesson4 {cmd}: {what}: nothing was written{kept}"
 
-def main(argv:list|None=None):
+def main(argv:list|None=None): # what follows `lesson4`, e.g. `['train', '--epochs', '2']`; default `sys.argv[1:]`
     "Run `lesson4 COMMAND [options]`; returns the exit code"
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] in (['--version'], ['-V']):
