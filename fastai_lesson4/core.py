@@ -1,4 +1,4 @@
-"""Small helpers the other modules share: `atomic_write` and `atomic_dir`, so no file or folder the package writes is ever left half-written or mixed; `check_weights_file`, so a weight file that is not what the caller can use says what it is; and `check_num`/`check`, so argument checks take one line off the main path.
+"""Small helpers the other modules share: `atomic_write` and `atomic_dir`, so no file or folder the package writes is ever left half-written or mixed; `check_weights_file`, so a weight file that is not what the caller can use says what it is; `check_num`/`check`, so argument checks take one line off the main path; and `progress`, so progress bars appear only where someone watches them.
 
 Docs: https://fastai-lesson4.github.io/fastai_lesson4/core.html.md"""
 
@@ -6,13 +6,13 @@ Docs: https://fastai-lesson4.github.io/fastai_lesson4/core.html.md"""
 
 # %% ../nbs/00_core.ipynb #bf5f71f6
 from __future__ import annotations
-import contextlib, ctypes, errno, math, numbers, os, pickle, re, secrets, shutil, time, zipfile, zlib
+import contextlib, ctypes, errno, math, numbers, os, pickle, re, secrets, shutil, sys, time, zipfile, zlib
 from pathlib import Path
 import numpy as np
 
 # %% auto #0
 __all__ = ['tmp_name', 'clean_stale_tmp', 'atomic_write', 'check_num', 'check', 'atomic_dir', 'weights_kind',
-           'weights_safe_globals', 'load_weights_file', 'check_weights_file']
+           'weights_safe_globals', 'load_weights_file', 'check_weights_file', 'live_output', 'progress']
 
 # %% ../nbs/00_core.ipynb #7273cca2
 _RUN_START = time.time()   # temporary files of ours older than this, whose writer is gone, are stale
@@ -209,3 +209,17 @@ def check_weights_file(path, # a file written by `torch.save`
     is_, how = _KINDS.get(kind, (f"a torch file holding a {type(state).__name__}", ''))
     wanted = ' or '.join(_KINDS[w][0].split(' (')[0] for w in want)
     raise ValueError(f"{path} is {is_}, not {wanted}" + (f": {how}" if how else ''))
+
+# %% ../nbs/00_core.ipynb #9a3d9137
+def live_output() -> bool:
+    "Is someone watching stdout as it is written: a terminal or a notebook? (A log file or a captured cell is not.)"
+    from fastprogress.fastprogress import IN_NOTEBOOK
+    isatty = getattr(sys.stdout, 'isatty', None)
+    return bool(IN_NOTEBOOK) or bool(isatty is not None and isatty())
+
+def progress(xs, # what to iterate over
+             **kwargs): # passed to fastprogress's `progress_bar` (`leave`, `total`, `comment`, ...)
+    "`xs` with fastprogress's bar where someone watches (`live_output`), `xs` itself where nobody does"
+    if not live_output(): return xs
+    from fastprogress.fastprogress import progress_bar
+    return progress_bar(xs, **kwargs)

@@ -13,7 +13,7 @@ from typing import NamedTuple
 import numpy as np, torch
 import matplotlib.pyplot as plt
 from PIL import Image
-from .core import atomic_write, atomic_dir, check
+from .core import atomic_write, atomic_dir, check, progress
 
 # %% auto #0
 __all__ = ['MNIST_MEAN', 'MNIST_STD', 'MnistData', 'default_vocab', 'pick_threes_sevens', 'load_idx', 'save_idx', 'load_idx_pair',
@@ -23,7 +23,6 @@ __all__ = ['MNIST_MEAN', 'MNIST_STD', 'MnistData', 'default_vocab', 'pick_threes
 # %% ../nbs/04_data.ipynb #e9c9dccd
 from fastcore.basics import store_attr
 from fasttransform import Pipeline
-from fastprogress.fastprogress import progress_bar
 from fastai.torch_core import default_device, TensorImageBW
 from fastai.losses import CrossEntropyLossFlat
 from fastai.data.core import DataLoaders
@@ -203,7 +202,7 @@ def grey8(im:Image.Image, # any PIL image
 def _read_digit_pngs(files:list, size:int, bad:list) -> list:
     "Grey-level arrays of `files`; problems are appended to `bad`"
     out = []
-    for f in (progress_bar(files, leave=False) if len(files) > 10_000 else files):
+    for f in (progress(files, leave=False) if len(files) > 10_000 else files):
         try:
             with Image.open(f) as im: a = grey8(im)
         except Exception as e:

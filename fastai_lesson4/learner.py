@@ -13,10 +13,11 @@ from pathlib import Path
 import torch
 from torch import nn
 from fastcore.foundation import L
-from fastcore.basics import store_attr, noop, detuplify, getcallable
+from fastcore.basics import store_attr, detuplify, getcallable
+from fastai.imports import noop   # fastai's own `noop`, the one its `no_logging` sets (not fastcore's)
 from fastcore.xtras import join_path_file
 import cloudpickle
-from fastprogress.fastprogress import master_bar, progress_bar, format_time
+from fastprogress.fastprogress import master_bar, progress_bar, format_time, ConsoleMasterBar
 from fastai.callback.core import GatherPredsCallback, TrainEvalCallback as FastaiTrainEval
 import fastai.callback.progress   # puts fastai's ProgressCallback in `defaults.callbacks`, as `fastai.vision.all` does
 from fastai.callback.progress import ProgressCallback as FastaiProgress
@@ -25,7 +26,7 @@ from fastai.learner import (Metric, SkipToEpoch, replacing_yield, CastToTensor, 
                             Learner as FastaiLearner)
 from fastai.torch_core import (trainable_params, norm_bias_params, find_bs, get_model, to_device, defaults,
                                nested_reorder, rank_distrib)
-from .core import atomic_write, check, check_weights_file
+from .core import atomic_write, check, check_weights_file, live_output
 from .callback import *
 from .callback import named_exception
 from .optim import set_hyper, is_torch_opt, lr_reader
@@ -636,14 +637,21 @@ class Recorder(Callback):
     plot_lr_find, plot_sched = schedule.plot_lr_find, schedule.plot_sched
 
 # %% ../nbs/02_learner.ipynb #5bdaf33e
+class _EpochTable:
+    "fastprogress's console epoch table without its bars: what a log file or a captured cell is given"
+    total_time, write = False, ConsoleMasterBar.write
+    def update(self, epoch): pass
+    def on_iter_end(self): pass
+
 class ProgressCallback(Callback):
-    "fastprogress bars and fastai's epoch table, redrawn at most every `every` seconds"
+    "fastprogress bars and fastai's epoch table, redrawn at most every `every` seconds; bars only where watched"
     order,_stateattrs = 60,('mbar','pbar')
-    def __init__(self, every=0.2): self.every,self.mbar = every,None # seconds between redraws of the bar
+    def __init__(self, every=0.2): self.every,self.mbar,self.pbar = every,None,None # seconds between redraws of the bar
     def before_fit(self):
         l = self.learn
         check(hasattr(l, 'recorder'), 'ProgressCallback needs a `Recorder` on the Learner')
-        self.mbar = master_bar(list(range(l.n_epoch))) if l.create_mbar else None
+        self.live = live_output()   # a terminal or a notebook; a log or a captured cell gets the table alone
+        self.mbar = (master_bar(list(range(l.n_epoch))) if self.live else _EpochTable()) if l.create_mbar else None
         if l.logger is not noop:
             self.old_logger,l.logger = l.logger,self._write_stats
             self._write_stats(l.recorder.metric_names)
@@ -652,18 +660,22 @@ class ProgressCallback(Callback):
         if self.mbar is not None: self.mbar.update(self.learn.epoch)
     def before_train(self): self._launch()
     def before_validate(self): self._launch()
-    def after_train(self): self.pbar.on_iter_end()
-    def after_validate(self): self.pbar.on_iter_end()
+    def after_train(self): self._close()
+    def after_validate(self): self._close()
     def after_batch(self):
         l, t = self.learn, time.perf_counter()
-        if t - self._last < self.every and l.iter+1 < l.n_iter: return
+        if self.pbar is None or (t - self._last < self.every and l.iter+1 < l.n_iter): return
         self._last = t
         self.pbar.update(l.iter+1)
         if l.training and getattr(l, 'smooth_loss', None) is not None: self.pbar.comment = f'{float(l.smooth_loss):.4f}'
     def _launch(self):
+        if not self.live: return
         self.pbar = progress_bar(self.learn.dl, parent=self.mbar, leave=False)
         self.pbar.update(0)
         self._last = time.perf_counter()
+    def _close(self):
+        if self.pbar is not None: self.pbar.on_iter_end()
+        self.pbar = None
     def after_fit(self):
         if self.mbar is not None:
             self.mbar.on_iter_end()

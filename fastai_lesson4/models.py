@@ -12,10 +12,10 @@ import time
 import torch
 from torch import nn
 from fastcore.basics import AttrDict
-from fastprogress.fastprogress import progress_bar
 from fastai.losses import CrossEntropyLossFlat
 from fastai.metrics import accuracy
 from .core import check, check_num
+from . import core   # core.progress: a bar where someone watches
 from .data import TensorDataLoaders
 from .augment import DigitAugment
 from .learner import Learner   # its module adds `Learner.fit_one_cycle`
@@ -120,7 +120,7 @@ def cross_validate(x:torch.Tensor, y:torch.Tensor, # `uint8` digits `(N,28,28)` 
     folds = list(range(k)) if folds is None else list(folds)
     check(all(0 <= f < k for f in folds), f"cross_validate: folds must be in 0..{k-1}, got {folds}")
     pred,accs,walls = torch.full((len(x),), -1, dtype=torch.long),[],[]
-    for f in (progress_bar(folds) if progress else folds):
+    for f in (core.progress(folds) if progress else folds):
         vi = parts[f]; ti = torch.cat([p for j,p in enumerate(parts) if j != f])
         t0 = time.perf_counter()
         ens,_ = train_digits(x[ti], y[ti], x[vi], y[vi], **kwargs)
