@@ -85,7 +85,7 @@ def rand_directions(learn, # Learner or nn.Module
                     seed:int=42, # seed of the Gaussian draws (the global RNG is not touched)
                     norm:str|None='filter', # 'filter', 'layer' or None (raw Gaussian)
                     ignore:str|None='biasbn', # 'biasbn': zero direction for 1-D parameters (biases, norm layers)
-                    origin:'list'=None): # normalize to this parameter set (any `param_list` input; default: the model's)
+                    origin:'list'=None): # normalize to this parameter set (as `param_list` takes; default: the model's)
     "`n` orthogonal Gaussian directions, each a list of tensors like the model's parameters, normalized per `norm`"
     check(norm in ('filter','layer',None), f"rand_directions: norm must be 'filter', 'layer' or None, got {norm!r}")
     check(ignore in ('biasbn',None), f"rand_directions: ignore must be 'biasbn' or None, got {ignore!r}")
