@@ -85,7 +85,7 @@ def rand_directions(learn, # Learner or nn.Module
                     seed:int=42, # seed of the Gaussian draws (the global RNG is not touched)
                     norm:str|None='filter', # 'filter', 'layer' or None (raw Gaussian)
                     ignore:str|None='biasbn', # 'biasbn': zero direction for 1-D parameters (biases, norm layers)
-                    origin=None): # parameter set the normalization refers to (default: the model's)
+                    origin:'list'=None): # normalize to this parameter set (as `param_list` takes; default: the model's)
     "`n` orthogonal Gaussian directions, each a list of tensors like the model's parameters, normalized per `norm`"
     check(norm in ('filter','layer',None), f"rand_directions: norm must be 'filter', 'layer' or None, got {norm!r}")
     check(ignore in ('biasbn',None), f"rand_directions: ignore must be 'biasbn' or None, got {ignore!r}")
@@ -284,8 +284,8 @@ def _flat_history(history):
 
 # %% ../nbs/07_landscape.ipynb #660bb6dd
 def descent_path(history, # `WeightHistory(full=True)` (`.params`, `.iters`) or a tensor `(n_frames, n_params)`
-                 surface:LossSurface=None, # project onto this surface's plane instead of the PCA plane
-                 origin=None): # PCA only: centre of the plane as a flat vector (default: the last frame)
+                 surface:'LossSurface'=None, # project onto this surface's plane instead of the PCA plane
+                 origin:'torch.Tensor'=None): # PCA only: centre of the plane as a flat vector (default: the last frame)
     "The trajectory on the plane of its first two principal components about the end point, or on `surface`'s plane"
     ps,iters = _flat_history(history)
     if surface is not None:
@@ -323,24 +323,27 @@ def _bilinear(s, x, y):
     tx, ty = (x-xs[i])/(xs[i+1]-xs[i]), (y-ys[j])/(ys[j+1]-ys[j])
     return (Z[j,i]*(1-tx)*(1-ty) + Z[j,i+1]*tx*(1-ty) + Z[j+1,i]*(1-tx)*ty + Z[j+1,i+1]*tx*ty)
 
-def plot_surface(surface:LossSurface, # from `loss_surface`
-                 path:DescentPath=None, # draw this trajectory on the surface
+def plot_surface(surface:'LossSurface', # from `loss_surface`
+                 path:'DescentPath'=None, # draw this trajectory on the surface
                  kind:str='contour', # 'contour', '3d' or 'both'
                  levels:int=20, # contour levels
                  log:bool=False, # colour by log(loss)
-                 cmap='viridis',
-                 title:str=None,
-                 figsize=None):
+                 cmap:str='viridis', # matplotlib colour map of the loss
+                 title:str=None, # figure title (with `ax`: the axes' title)
+                 figsize:tuple=None, # default (4.4, 3.6), or (8, 3.6) for 'both'
+                 ax:'plt.Axes'=None): # contour only: draw into this `Axes` of an existing figure
     "Contour and/or 3-D view of a loss surface, with the descent path if given; returns the `Figure`"
     check(kind in ('contour','3d','both'), f"plot_surface: kind must be 'contour', '3d' or 'both', got {kind!r}")
+    check(ax is None or kind=='contour', f"plot_surface: `ax` draws a contour plot only, got kind={kind!r}")
+    given = ax is not None
     X,Y = np.meshgrid(surface.xs.numpy(), surface.ys.numpy())
     Z = surface.losses.numpy()
     Zc = np.log(Z) if log else Z
     zlabel = 'log(loss)' if log else 'loss'
-    fig = plt.figure(figsize=figsize or ((8,3.6) if kind=='both' else (4.4,3.6)))
+    fig = ax.figure if ax is not None else plt.figure(figsize=figsize or ((8,3.6) if kind=='both' else (4.4,3.6)))
     n = 2 if kind=='both' else 1
     if kind in ('contour','both'):
-        ax = fig.add_subplot(1, n, 1)
+        ax = fig.add_subplot(1, n, 1) if ax is None else ax
         cs = ax.contourf(X, Y, Zc, levels=levels, cmap=cmap)
         ax.contour(X, Y, Zc, levels=levels, colors='k', linewidths=0.3, alpha=0.5)
         fig.colorbar(cs, ax=ax, label=zlabel)
@@ -366,5 +369,6 @@ def plot_surface(surface:LossSurface, # from `loss_surface`
         ax.set_ylabel('direction 2', fontsize=7)
         ax.set_zlabel(zlabel, fontsize=7)
         ax.tick_params(labelsize=6)
-    if title: fig.suptitle(title, fontsize=9)
+    if title and given: ax.set_title(title, fontsize=9)
+    elif title: fig.suptitle(title, fontsize=9)
     return fig

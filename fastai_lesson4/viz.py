@@ -130,7 +130,8 @@ def show_weights(w, # tensor, `nn.Linear`/`nn.Conv2d`, model or `Learner` (its f
     nrows,ncols = _grid(len(idxs), ncols)
     if ax is None:
         one = len(idxs) == 1 and cls is not None   # the 3-vs-7 model's single template: draw it large
-        figsize = figsize or ((4.6, 4.8) if one else (1.3*ncols+1.0, 1.45*nrows+0.7))
+        tw = 1.3 if shared or not colorbar else 1.8   # with scale='each' every tile has its own colour bar
+        figsize = figsize or ((4.6, 4.8) if one else (tw*ncols+1.0, 1.45*nrows+0.7))
         fig,axs = plt.subplots(nrows, ncols, figsize=figsize, squeeze=False)
         H = fig.get_figheight()
         fig.subplots_adjust(top=1-(0.2*(title.count('\n')+1)+0.45)/H, bottom=0.1/H, hspace=0.45)
