@@ -13,7 +13,8 @@ from contextlib import contextmanager
 import torch, torch.distributed as dist
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel as DDP
-from fastcore.basics import patch, store_attr, noop
+from fastcore.basics import patch, store_attr
+from fastai.imports import noop   # fastai's own, the one its callbacks compare `logger` with
 from fastai.torch_core import rank_distrib, num_distrib, to_detach, apply
 from fastai.callback.core import GatherPredsCallback
 from .core import check

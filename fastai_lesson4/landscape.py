@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 import numpy as np, torch
 from torch import nn
 import matplotlib.pyplot as plt
-from fastprogress.fastprogress import progress_bar
 from .core import check, check_num
+from . import core
 
 # %% ../nbs/07_landscape.ipynb #6378c619
 def _model(learn):
@@ -141,7 +141,7 @@ def _mean_loss(model, loss_func, batches):
         n += bs
     return (tot/n).item()
 
-def _bar(xs, progress): return progress_bar(xs, leave=False) if progress else xs
+def _bar(xs, progress): return core.progress(xs, leave=False) if progress else xs   # a bar where someone watches
 
 def _sym(span, steps):
     "`steps` points evenly over [-span, span], exactly 0 in the middle for odd `steps`"
