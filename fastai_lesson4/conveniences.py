@@ -44,6 +44,14 @@ show_results, tta = FastaiLearner.show_results, FastaiLearner.tta
 to_fp16, to_bf16, to_fp32 = FastaiLearner.to_fp16, FastaiLearner.to_bf16, FastaiLearner.to_fp32
 to_channelslast, to_contiguous = FastaiLearner.to_channelslast, FastaiLearner.to_contiguous
 
+# %% ../nbs/02b_conveniences.ipynb #07f9a356
+def has_preprocessing(dls # a `DataLoaders`: ours, fastai's or another
+                     ) -> bool:
+    "Whether `dls.test_dl` prepares new items as the validation set: our `TensorDataLoaders`, or fastai's over `Datasets`"
+    own = getattr(type(dls), 'test_dl', None)
+    fastai_ds = isinstance(getattr(dls, 'valid_ds', None), (Datasets, TfmdLists))
+    return (own is not None and own is not DataLoaders.test_dl) or fastai_ds
+
 # %% ../nbs/02b_conveniences.ipynb #48d548a2
 _ddp = "train data-parallel with `with learn.distrib_ctx(): learn.fit(...)` under torchrun (fastai_lesson4.distributed)"
 not_here = {
@@ -53,9 +61,3 @@ not_here = {
     'to_distributed': f"fastai's Accelerate-based training is not supported: {_ddp}",
     'detach_distributed': f"fastai's Accelerate-based training is not supported: {_ddp}",
 }
-
-def has_preprocessing(dls) -> bool:
-    "Whether `dls.test_dl` prepares new items as the validation set: our `TensorDataLoaders`, or fastai's over `Datasets`"
-    own = getattr(type(dls), 'test_dl', None)
-    fastai_ds = isinstance(getattr(dls, 'valid_ds', None), (Datasets, TfmdLists))
-    return (own is not None and own is not DataLoaders.test_dl) or fastai_ds

@@ -7,12 +7,13 @@ Docs: https://fastai-lesson4.github.io/fastai_lesson4/schedule.html.md"""
 # %% ../nbs/02a_schedule.ipynb #bbe16f20
 from __future__ import annotations
 import collections, copy, math
+from typing import Callable
 import numpy as np, torch
 from fastcore.foundation import L
 from fastcore.basics import store_attr
 from fastcore.xtras import is_listy
 from fastai.torch_core import tensor
-from fastai.callback.schedule import valley, combined_cos, combine_scheds, SchedCos
+from fastai.callback.schedule import SuggestionMethod, combined_cos, combine_scheds, SchedCos
 from fastai.learner import Learner as FastaiLearner, Recorder as FastaiRecorder
 from .core import check, check_num
 from .callback import Callback, CancelFitException, CancelValidException
@@ -25,7 +26,10 @@ __all__ = ['fine_tune', 'plot_sched', 'sched_1cycle', 'HyperScheduler', 'fit_one
 # %% ../nbs/02a_schedule.ipynb #45fc7e07
 def _cos(a, b, p): return a + (1 + math.cos(math.pi*(1-p))) * (b-a) / 2
 
-def sched_1cycle(pct_start, start, middle, end):
+def sched_1cycle(pct_start, # fraction of training spent going from `start` to `middle`
+                 start, # value at the start: a number or an array (one per parameter group)
+                 middle, # value at `pct_start`
+                 end): # value at the end of training
     "fastai's `combined_cos`: cosine `start`→`middle` over `pct_start`, then `middle`→`end`"
     def f(p):
         if p < pct_start: return _cos(start, middle, p/pct_start)
@@ -35,7 +39,8 @@ def sched_1cycle(pct_start, start, middle, end):
 class HyperScheduler(Callback):
     "Set each hyper-parameter in `scheds` (name → function of `pct_train`) before every training batch"
     order,run_valid = 60,False
-    def __init__(self, scheds): self.scheds = scheds
+    def __init__(self, scheds:dict): # hyper-parameter name (`lr`, `mom`, `wd`, ...) → function of `pct_train` in [0, 1]
+        self.scheds = scheds
     def before_fit(self): self.hps = {k: [] for k in self.scheds}
     def before_batch(self):
         for k,f in self.scheds.items(): set_hyper(self.learn.opt, k, f(self.learn.pct_train))
@@ -48,13 +53,13 @@ class HyperScheduler(Callback):
 
 def fit_one_cycle(self, # the `Learner`
                   n_epoch, # number of epochs
-                  lr_max=None, # peak lr: a number, one per parameter group, or a `slice`; default `self.lr`
+                  lr_max:float|list|slice|None=None, # peak lr: a number, one per group, or a `slice`; default `self.lr`
                   div=25., # the lr starts at `lr_max/div`
                   div_final=1e5, # and ends at `lr_max/div_final`
                   pct_start=0.25, # fraction of training spent warming up, in [0, 1]
-                  wd=None, # weight decay for this fit; default `self.wd`
-                  moms=None, # momentum (Adam's beta1) at start, middle and end; default `self.moms`, (0.95,0.85,0.95)
-                  cbs=None, # callbacks for this fit only
+                  wd:float|None=None, # weight decay for this fit; default `self.wd`
+                  moms:tuple|None=None, # momentum (Adam's beta1) at start, middle, end; default `self.moms`
+                  cbs:list|None=None, # callbacks for this fit only
                   reset_opt=False, # make a new optimizer first
                   start_epoch=0): # resume at this epoch (fastai's `SkipToEpoch`)
     "Fit `self.model` for `n_epoch` using the 1cycle policy (fastai's defaults)"
@@ -70,10 +75,13 @@ def fit_one_cycle(self, # the `Learner`
 # %% ../nbs/02a_schedule.ipynb #063d1c02
 def fit_flat_cos(self, # the `Learner`
                  n_epoch, # number of epochs
-                 lr=None, # the flat lr: a number, one per parameter group, or a `slice`; default `self.lr`
+                 lr:float|list|slice|None=None, # the flat lr: a number, one per group, or a `slice`; default `self.lr`
                  div_final=1e5, # the lr ends at `lr/div_final`
                  pct_start=0.75, # fraction of training at the flat lr
-                 wd=None, cbs=None, reset_opt=False, start_epoch=0): # as for `fit`
+                 wd:float|None=None, # weight decay for this fit; default `self.wd`
+                 cbs:list|None=None, # callbacks for this fit only
+                 reset_opt=False, # make a new optimizer first
+                 start_epoch=0): # resume at this epoch
     "Fit `self.model` for `n_epoch` at a flat `lr`, then with cosine annealing (fastai's `fit_flat_cos`)"
     check_num('pct_start', pct_start, 0, 1, prefix='fit_flat_cos: ')
     if self.opt is None: self.create_opt()
@@ -84,9 +92,12 @@ def fit_flat_cos(self, # the `Learner`
 def fit_sgdr(self, # the `Learner`
              n_cycles, # number of cosine cycles
              cycle_len, # epochs in the first cycle
-             lr_max=None, # the lr at the start of each cycle; default `self.lr`
+             lr_max:float|list|slice|None=None, # the lr at the start of each cycle; default `self.lr`
              cycle_mult=2, # each cycle is this many times longer than the one before
-             cbs=None, reset_opt=False, wd=None, start_epoch=0): # as for `fit`
+             cbs:list|None=None, # callbacks for this fit only
+             wd:float|None=None, # weight decay for this fit; default `self.wd`
+             reset_opt=False, # make a new optimizer first
+             start_epoch=0): # resume at this epoch
     "Fit `self.model` for `n_cycles` of `cycle_len` epochs with warm restarts (fastai's `fit_sgdr`)"
     if self.opt is None: self.create_opt()
     lr_max = np.array(per_group(self.lr if lr_max is None else lr_max, n_groups(self.opt), 'lr_max'))
@@ -127,7 +138,13 @@ class LRFinderCallback(Callback):
         if self.state[1]: l.opt.load_state_dict(self.state[1])
         else: set_hyper(l.opt, 'lr', self.lr0)
 
-def lr_find(self, start_lr=1e-7, end_lr=10, num_it=100, stop_div=True, show_plot=True, suggest_funcs=(valley,)):
+def lr_find(self, # the `Learner`
+            start_lr:float|list=1e-7, # the first lr: a number, or one per parameter group
+            end_lr:float|list=10, # the last lr, likewise
+            num_it:int=100, # at most this many batches
+            stop_div:bool=True, # stop when the smooth loss passes 4 times its minimum
+            show_plot:bool=True, # plot the loss against the lr, with the suggestions
+            suggest_funcs:Callable|list|None=SuggestionMethod.Valley): # fastai's suggestion function(s); `None`: none
     "Mock training with a growing lr; returns fastai's `SuggestedLRs` (`None` without `suggest_funcs`), plotted if `show_plot`"
     n_epoch = num_it//max(len(self.dls.train), 1) + 1
     with self.no_logging(): self.fit(n_epoch, cbs=LRFinderCallback(start_lr, end_lr, num_it, stop_div))
@@ -146,7 +163,10 @@ def lr_find(self, start_lr=1e-7, end_lr=10, num_it=100, stop_div=True, show_plot
     if show_plot: self.recorder.plot_lr_find(suggestions=[r[1] for r in res], nms=nms)
     return collections.namedtuple('SuggestedLRs', nms)(*[r[0] for r in res])
 
-def plot_lr_find(self, skip_end=5, suggestions=None, nms=None):
+def plot_lr_find(self, # the `Recorder`
+                 skip_end:int=5, # leave out the last `skip_end` batches (where the loss diverges)
+                 suggestions:list|None=None, # `(lr, loss)` points to mark
+                 nms:list|None=None): # their names, for the legend
     "Plot loss against learning rate after `Learner.lr_find`, with the suggested points"
     import matplotlib.pyplot as plt
     lrs, losses = (self.lrs, self.losses) if skip_end == 0 else (self.lrs[:-skip_end], self.losses[:-skip_end])
