@@ -650,8 +650,8 @@ class ProgressCallback(Callback):
     def before_fit(self):
         l = self.learn
         check(hasattr(l, 'recorder'), 'ProgressCallback needs a `Recorder` on the Learner')
-        self.live = live_output()   # a terminal or a notebook; a log or a captured cell gets the table alone
-        self.mbar = (master_bar(list(range(l.n_epoch))) if self.live else _EpochTable()) if l.create_mbar else None
+        live = live_output()   # a terminal or a notebook; a log or a captured cell gets the table alone
+        self.mbar = (master_bar(list(range(l.n_epoch))) if live else _EpochTable()) if l.create_mbar else None
         if l.logger is not noop:
             self.old_logger,l.logger = l.logger,self._write_stats
             self._write_stats(l.recorder.metric_names)
@@ -668,8 +668,9 @@ class ProgressCallback(Callback):
         self._last = t
         self.pbar.update(l.iter+1)
         if l.training and getattr(l, 'smooth_loss', None) is not None: self.pbar.comment = f'{float(l.smooth_loss):.4f}'
-    def _launch(self):
-        if not self.live: return
+    def _launch(self):   # also reached without `before_fit` (`get_preds` on a loaded Learner): it decides for itself
+        self.pbar = None
+        if not live_output(): return
         self.pbar = progress_bar(self.learn.dl, parent=self.mbar, leave=False)
         self.pbar.update(0)
         self._last = time.perf_counter()
