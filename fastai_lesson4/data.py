@@ -38,7 +38,7 @@ from .augment import DigitAugment
 MNIST_MEAN, MNIST_STD = 0.1307, 0.3081  # pixel mean and std of MNIST's 60,000 training images, on the [0,1] scale
 
 class MnistData(NamedTuple):
-    "Split MNIST digits: `uint8` images `(N,H,W)`, `int64` labels indexing `vocab`"
+    "Split MNIST digits: `x_train`, `x_valid` are `uint8` images `(N,H,W)`; `y_train`, `y_valid` `int64` labels indexing `vocab`"
     x_train: torch.Tensor
     y_train: torch.Tensor
     x_valid: torch.Tensor

@@ -166,11 +166,11 @@ def _evaluator(learn, dl=None, n_batches=8):
 @dataclass
 class LossLine:
     "Losses at `alphas` along a line in parameter space"
-    alphas:torch.Tensor
-    losses:torch.Tensor
-    kind:str
-    start:list=field(repr=False, default=None)
-    d:list=field(repr=False, default=None)
+    alphas:torch.Tensor # the points along the line
+    losses:torch.Tensor # the loss at each of `alphas`
+    kind:str # 'interpolation' (α=0 is `a`, α=1 is `b`) or 'direction' (α steps along `d` from `start`)
+    start:list=field(repr=False, default=None) # the parameters at α=0, one tensor per parameter
+    d:list=field(repr=False, default=None) # the direction, one tensor per parameter (`b - a` for an interpolation)
     def plot(self, ax=None, figsize=(4,3), **kwargs):
         "Plot the loss against α; returns the `Figure`"
         if ax is None: _,ax = plt.subplots(figsize=figsize)
@@ -214,11 +214,11 @@ def loss_line(learn, # Learner (fastai's or ours): uses `.model`, `.loss_func`, 
 @dataclass
 class LossSurface:
     "Losses on a grid `xs`×`ys` around `origin` along `dirs`; `losses[j,i]` is at `(xs[i], ys[j])`"
-    xs:torch.Tensor
-    ys:torch.Tensor
-    losses:torch.Tensor
-    dirs:list=field(repr=False)
-    origin:list=field(repr=False)
+    xs:torch.Tensor # grid coordinates along `dirs[0]`
+    ys:torch.Tensor # grid coordinates along `dirs[1]`
+    losses:torch.Tensor # `(len(ys), len(xs))`: the loss at each grid point
+    dirs:list=field(repr=False) # the plane's two directions, each one tensor per parameter
+    origin:list=field(repr=False) # the parameters at `(0, 0)`, one tensor per parameter
     @property
     def argmin(self):
         "`(x, y)` of the grid's lowest loss"
