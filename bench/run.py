@@ -45,7 +45,7 @@ from fastai_lesson4.data import TensorDataLoaders, MnistData, get_mnist, save_pn
 from fastai_lesson4.augment import DigitAugment
 from fastai_lesson4.learner import Learner, Callback
 from fastai_lesson4.capture import CompileStep, CudaGraphStep
-from fastai_lesson4.cli import digit_model
+from fastai_lesson4.models import digit_model
 
 ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
 ap.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')

@@ -18,7 +18,7 @@ from .core import atomic_write, atomic_dir, check, progress
 # %% auto #0
 __all__ = ['MNIST_MEAN', 'MNIST_STD', 'MnistData', 'default_vocab', 'pick_threes_sevens', 'load_idx', 'save_idx', 'load_idx_pair',
            'png_layout', 'save_png_folder', 'grey8', 'load_png_folder', 'get_mnist', 'mnist_datablock', 'TensorDS',
-           'TensorDL', 'TensorDataLoaders', 'threes_sevens_dls']
+           'TensorDL', 'TensorDataLoaders', 'threes_sevens_dls', 'MnistSteps', 'mnist_steps', 'mnist_form']
 
 # %% ../nbs/04_data.ipynb #e9c9dccd
 from fastcore.basics import store_attr
@@ -683,3 +683,52 @@ def threes_sevens_dls(source='sample', # anything `get_mnist` accepts, with 3s a
     train, valid = pick_threes_sevens(d.x_train, d.y_train, d.vocab), pick_threes_sevens(d.x_valid, d.y_valid, d.vocab)
     return TensorDataLoaders.from_tensors(*train, *valid, bs=bs, flatten=flatten, normalize=normalize, vocab=['7', '3'],
                                           **kwargs)
+
+# %% ../nbs/04_data.ipynb #a3e64223
+class MnistSteps(NamedTuple):
+    "MNIST's preprocessing of one picture, stage by stage: what `mnist_steps` returns"
+    drawn: np.ndarray # `uint8` `(H,W)`: the picture in grey, as drawn (dark or light ink)
+    box: tuple # `(top, left, bottom, right)` of the ink in `drawn`, bottom and right exclusive
+    ink: np.ndarray # `uint8`: the ink's box cut out, white ink on black, the strongest stroke 255
+    fitted: np.ndarray # `uint8`: `ink` scaled so that its longer side is 20 px
+    centred: np.ndarray # `uint8` `(28,28)`: `fitted` with its centre of mass at the middle of the field: MNIST's form
+
+    def model_input(self, mean:float=0., std:float=1.) -> torch.Tensor: # normalization of the model's training data
+        "The `(1,1,28,28)` float batch a model trained on `(x/255 - mean)/std` digits takes"
+        return ((torch.from_numpy(self.centred).float()/255 - mean)/std)[None, None]
+
+def mnist_steps(im:Image.Image, # a picture of one digit: any size, grey, RGB or RGBA, dark-on-light or light-on-dark
+                name:str='image', # named in the error when there is no digit to find
+               ) -> MnistSteps:
+    "What MNIST did to every digit, each stage kept: grey, light ink on black, cropped to the ink, 20 px, centred by mass"
+    drawn = grey8(im, background=255)   # transparent pixels are white paper
+    a = drawn.astype(np.float32)/255
+    h, w = a.shape
+    bg = float(np.median(np.concatenate([a[0], a[-1], a[:, 0], a[:, -1]])))   # the border is background
+    if bg > 0.5: a, bg = 1 - a, 1 - bg   # dark ink on light paper: invert
+    pad = np.pad(a, 1, mode='edge')
+    soft = sum(pad[i:i+h, j:j+w] for i in range(3) for j in range(3))/9   # 3x3 mean: a noisy pixel is not ink
+    check(soft.max() - bg > 0.1, f"{name}: no digit found, the image is blank")
+    a = np.clip((a - bg)/(soft.max() - bg), 0, 1)   # background 0, the strongest stroke 1
+    a = np.clip((a - 0.15)/0.85, 0, 1)   # uneven light and paper grain are background too: MNIST's is exactly 0
+    ys, xs = np.nonzero((soft - bg)/(soft.max() - bg) > 0.3)
+    box = (int(ys.min()), int(xs.min()), int(ys.max()) + 1, int(xs.max()) + 1)
+    ink = np.uint8(np.rint(a[box[0]:box[2], box[1]:box[3]]*255))
+    h, w = ink.shape
+    nh, nw = max(1, round(20*h/max(h, w))), max(1, round(20*w/max(h, w)))
+    fitted = np.asarray(Image.fromarray(ink).resize((nw, nh), Image.Resampling.LANCZOS))
+    f = fitted.astype(np.float32)
+    m = f.sum() or 1.
+    cy, cx = f.sum(1) @ np.arange(nh)/m, f.sum(0) @ np.arange(nw)/m
+    top, left = int(round(13.5 - cy)), int(round(13.5 - cx))   # the centre of mass at the centre of the 28x28 field
+    res = np.zeros((28, 28), np.uint8)
+    t0, l0 = max(top, 0), max(left, 0)
+    t1, l1 = min(top + nh, 28), min(left + nw, 28)
+    res[t0:t1, l0:l1] = fitted[t0 - top:t1 - top, l0 - left:l1 - left]
+    return MnistSteps(drawn, box, ink, fitted, res)
+
+def mnist_form(im:Image.Image, # a picture of one digit: any size, grey, RGB or RGBA, dark-on-light or light-on-dark
+               name:str='image', # named in the error when there is no digit to find
+              ) -> np.ndarray: # `uint8` `(28,28)`, white ink on black, like MNIST's
+    "What MNIST did to every digit: grey, light ink on black, cropped to the ink, longer side 20 px, centred by mass"
+    return mnist_steps(im, name).centred
