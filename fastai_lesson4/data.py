@@ -16,9 +16,10 @@ from PIL import Image
 from .core import atomic_write, atomic_dir, check, progress
 
 # %% auto #0
-__all__ = ['MNIST_MEAN', 'MNIST_STD', 'MnistData', 'default_vocab', 'pick_threes_sevens', 'load_idx', 'save_idx', 'load_idx_pair',
-           'png_layout', 'save_png_folder', 'grey8', 'load_png_folder', 'get_mnist', 'mnist_datablock', 'TensorDS',
-           'TensorDL', 'TensorDataLoaders', 'threes_sevens_dls', 'MnistSteps', 'mnist_steps', 'mnist_form']
+__all__ = ['MNIST_MEAN', 'MNIST_STD', 'MAX_PIXELS', 'MnistData', 'default_vocab', 'pick_threes_sevens', 'load_idx', 'save_idx',
+           'load_idx_pair', 'png_layout', 'save_png_folder', 'grey8', 'load_png_folder', 'get_mnist', 'mnist_datablock',
+           'TensorDS', 'TensorDL', 'TensorDataLoaders', 'threes_sevens_dls', 'MnistSteps', 'mnist_steps', 'mnist_form',
+           'load_picture']
 
 # %% ../nbs/04_data.ipynb #e9c9dccd
 from fastcore.basics import store_attr
@@ -732,3 +733,22 @@ def mnist_form(im:Image.Image, # a picture of one digit: any size, grey, RGB or 
               ) -> np.ndarray: # `uint8` `(28,28)`, white ink on black, like MNIST's
     "What MNIST did to every digit: grey, light ink on black, cropped to the ink, longer side 20 px, centred by mass"
     return mnist_steps(im, name).centred
+
+# %% ../nbs/04_data.ipynb #7f6ae5e7
+MAX_PIXELS = 16_000_000   # the largest picture `load_picture` opens: a phone photo, not a decompression bomb
+
+def load_picture(src, # the picture's bytes (an upload), or the path of its file
+                 name:str='image', # named in the errors
+                 max_pixels:int=MAX_PIXELS): # refuse pictures with more pixels than this, before decoding them
+    "A PIL image of any format PIL reads, decoded in memory; a one-line `ValueError` for what is not one or too big"
+    import io
+    try:
+        with Image.open(io.BytesIO(src) if isinstance(src, (bytes, bytearray)) else src) as im:
+            check(im.width*im.height <= max_pixels, f"{name} is too large to be a digit ({im.width}×{im.height} = "
+                  f"{im.width*im.height:,} pixels, over {max_pixels:,})")
+            im.load()
+            return im.copy()
+    except Image.DecompressionBombError: raise ValueError(f"{name} is too large to be a digit") from None
+    except (OSError, SyntaxError) as e:
+        raise ValueError(f"{name} is not a picture that can be read (PNG, JPEG, GIF, BMP, TIFF, WebP...): "
+                         f"{type(e).__name__}") from None

@@ -6,7 +6,7 @@ Docs: https://fastai-lesson4.github.io/fastai_lesson4/models.html.md"""
 
 # %% auto #0
 __all__ = ['RECIPE', 'ARCHS', 'conv_bn', 'digit_cnn', 'DigitEnsemble', 'train_digits', 'predict_digits', 'cv_folds',
-           'cross_validate', 'digit_model', 'save_digit_model', 'load_digit_model']
+           'cross_validate', 'digit_model', 'save_digit_model', 'load_digit_model', 'class_probs']
 
 # %% ../nbs/04b_models.ipynb #m0de1004
 import time
@@ -200,3 +200,14 @@ def load_digit_model(path): # a model file written by `save_digit_model` (`lesso
     check(all(torch.isfinite(v).all() for v in weights.values() if v.is_floating_point()),
           f"model file {path} holds non-finite weights (NaN or inf): the training that wrote it diverged")
     return model.eval(), meta
+
+# %% ../nbs/04b_models.ipynb #e7eac203
+def class_probs(model:nn.Module, # a model from `load_digit_model`
+                meta:dict, # its `meta`
+                x:torch.Tensor, # `uint8` digits `(N,28,28)` in MNIST's form
+               ) -> tuple: # `(class names, probabilities (N, classes))`
+    "The class names and probabilities of a saved model for `x`, normalized as it was trained (3-vs-7: one logit)"
+    xb = ((torch.as_tensor(x).float()/255 - meta['mean'])/meta['std']).unsqueeze(1)
+    with torch.no_grad(): out = model.eval()(xb).float()
+    if meta['n_out'] == 1: return ['3', '7'], torch.stack([torch.sigmoid(out[:, 0]), 1 - torch.sigmoid(out[:, 0])], 1)
+    return list(meta['vocab']), out.softmax(1)
