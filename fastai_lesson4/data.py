@@ -81,6 +81,13 @@ def _count_rest(f, chunk:int=1 << 20) -> int:
     while b := f.read(chunk): n += len(b)
     return n
 
+def _empty_idx(path:Path, dims:tuple) -> torch.Tensor:
+    "The empty tensor of shape `dims` held by an IDX file of zero items; refused as empty if torch cannot make it"
+    try: return torch.zeros(dims, dtype=torch.uint8)
+    except RuntimeError: pass   # torch: "Stride calculation overflowed" (a stride over 2**63)
+    raise ValueError(f"{path}: empty IDX file (dimensions {dims}, zero items) of a shape torch cannot make "
+                     "(its strides overflow int64); save empty files with a real image size, e.g. (0, 28, 28)")
+
 # %% ../nbs/04_data.ipynb #b06dc903
 def _parse_idx(path:Path, f, size:int, gz:bool) -> torch.Tensor:
     "The tensor in the IDX stream `f` of the `size`-byte file `path`: header first, then exactly the promised payload"
@@ -95,9 +102,9 @@ def _parse_idx(path:Path, f, size:int, gz:bool) -> torch.Tensor:
     hdr, raw_dims = 4 + 4*nd, f.read(4*nd)
     check(len(raw_dims) == 4*nd, f"{path}: truncated header ({4 + len(raw_dims)} of {hdr} bytes)")
     dims = struct.unpack(f'>{nd}I', raw_dims)
-    n = math.prod(dims)
-    check(math.prod(max(d, 1) for d in dims) <= _MAX_ELEMS,
-          f"{path}: header declares dimensions {dims}, too large for any array (over 2**40 elements)")
+    n = math.prod(dims)   # what the file can hold: zero when any dimension is zero, however large the others
+    check(n <= _MAX_ELEMS,
+          f"{path}: header declares dimensions {dims} = {n:,} elements, too large for any array (over 2**40)")
     promise = f"{path}: header promises {dims} = {n:,} bytes of data but the file has"
     if not gz:
         got = size - hdr
@@ -107,7 +114,7 @@ def _parse_idx(path:Path, f, size:int, gz:bool) -> torch.Tensor:
     payload = _read_upto(f, n)
     got = len(payload) + (_count_rest(f) if len(payload) == n else 0)
     check(got == n, f"{promise} {got:,} ({'truncated' if got < n else 'trailing bytes'})")
-    if n == 0: return torch.zeros(dims, dtype=torch.uint8)
+    if n == 0: return _empty_idx(path, dims)
     return torch.frombuffer(payload, dtype=torch.uint8).reshape(dims)
 
 def load_idx(path, # an IDX file, raw or gzipped (told apart by its first two bytes)
