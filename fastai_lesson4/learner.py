@@ -22,7 +22,7 @@ from fastai.callback.core import GatherPredsCallback, TrainEvalCallback as Fasta
 import fastai.callback.progress   # puts fastai's ProgressCallback in `defaults.callbacks`, as `fastai.vision.all` does
 from fastai.callback.progress import ProgressCallback as FastaiProgress
 from fastai.optimizer import SGD, Adam, Optimizer
-from fastai.learner import (Metric, SkipToEpoch, replacing_yield, CastToTensor, Recorder as FastaiRecorder,
+from fastai.learner import (Metric, SkipToEpoch, CastToTensor, Recorder as FastaiRecorder,
                             Learner as FastaiLearner)
 from fastai.torch_core import (trainable_params, norm_bias_params, find_bs, get_model, to_device, defaults,
                                nested_reorder, rank_distrib)
@@ -87,8 +87,6 @@ def default_callbacks() -> list:
     return [ours.get(c, c) for c in defaults.callbacks if ours.get(c, c) is not None]
 
 def _cast(t): return t if type(t) is torch.Tensor else t.as_subclass(torch.Tensor)
-
-_replacing = contextmanager(replacing_yield)   # fastai's helper: set an attribute for a while
 
 def _unshuffled(dl):
     "`dl` in order and with its last partial batch, when its `new` can say so"
@@ -384,12 +382,12 @@ class Learner:
         "Context manager in which `loss_func` returns one loss per item"
         lf = self.loss_func
         if hasattr(lf, 'reduction'):
-            with _replacing(lf, 'reduction', 'none'): yield
+            with conveniences.replacing(lf, 'reduction', 'none'): yield
             return
         try: ok = 'reduction' in inspect.signature(lf).parameters
         except (TypeError, ValueError): ok = False
         check(ok, f"with_loss=True needs a loss_func with a `reduction` argument; {lf!r} has none", TypeError)
-        with _replacing(self, 'loss_func', partial(lf, reduction='none')): yield
+        with conveniences.replacing(self, 'loss_func', partial(lf, reduction='none')): yield
     def get_preds(self,
                   ds_idx=1, # which of `dls` when `dl` is None: 0 train, 1 valid
                   dl=None, # the loader to predict on (unshuffled copies of `dls[ds_idx]` by default)
