@@ -94,7 +94,9 @@ def plot_descent(f, # the function `gradient_descent` ran on
     ys = torch.stack([f(p) for p in path])
     ax.plot(path, ys, 'o-', color='tab:red', ms=4, lw=1, alpha=0.8)
     ax.scatter(path[:1], ys[:1], s=60, color='tab:blue', zorder=3, label='start')
-    ax.set_xlabel('parameter'); ax.set_ylabel('loss'); ax.legend(fontsize=8)
+    ax.set_xlabel('parameter')
+    ax.set_ylabel('loss')
+    ax.legend(fontsize=8)
     ax.set_title(f'gradient descent: {len(path)-1} steps', fontsize=9)
     return ax
 
