@@ -198,7 +198,7 @@ class DigitAugment(RandTransform):
         return torch.stack([m00, m01*(H/W), bx, m10*(W/H), m11, by], 1).view(-1,2,3)
 
     def elastic_field(self, p:AttrDict, size, scale=None)->Tensor|None:
-        "`(B,2,H,W)` elastic displacement in pixels (x then y), or `None` when elastic is off; `scale` multiplies x and y"
+        "`(B,2,H,W)` elastic displacement in pixels (x, then y), `None` with elastic off; `scale` multiplies both"
         if p.elastic is None: return None
         H,W = size
         c = self._const(p.elastic.device, H, W)

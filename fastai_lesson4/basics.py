@@ -58,7 +58,7 @@ def mnist_splits(seed:int=42): # seed of `sample_split`
 
 # %% ../nbs/01_basics.ipynb #8eb554b2
 def threes_sevens(seed:int=42): # seed of `sample_split`
-    "The lesson's 3-vs-7 task from the sample: `(x_train, y_train, x_valid, y_valid)`, x `(N,784)` in [0,1], y `(N,1)`: 1.=3, 0.=7"
+    "The sample's 3s and 7s: `(x_train, y_train, x_valid, y_valid)`, x `(N,784)` in [0,1], y `(N,1)`: 1.=3, 0.=7"
     def _pick(x, y):
         m = (y == 3) | (y == 7)
         return x[m].view(-1, 28*28).float()/255, (y[m] == 3).float().unsqueeze(1)

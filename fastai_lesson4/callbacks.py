@@ -21,11 +21,11 @@ from .core import check, check_num
 
 # %% ../nbs/05_callbacks.ipynb #41e32065
 class FitScopedCallback(Callback):
-    "Set up at a fit's first `before_train`, finish at its `after_fit`; fit events around `validate`/`get_preds` are ignored"
+    "Set up at a fit's first `before_train`, finish at `after_fit`; ignores the fit events of `validate`/`get_preds`"
     _live = False
     def __init__(self): super().__init__()   # no arguments: a subclass takes its own
     def __setattr__(self, name, value):
-        "Private state skips fastai's shadowing check: a `hasattr(learn, name)` per batch costs more than the callback's work"
+        "Private state skips fastai's shadowing check (a `hasattr(learn, name)` per batch costs more than our work)"
         if name.startswith('_'): object.__setattr__(self, name, value)
         else: super().__setattr__(name, value)
     def before_fit(self):
@@ -123,7 +123,7 @@ def _as_image(w):
 
 # %% ../nbs/05_callbacks.ipynb #b888037f
 class WeightHistory(FitScopedCallback):
-    "Snapshots of `layer`'s weights (all parameters too if `full`) every `every` steps, on the device, at most `max_frames`"
+    "Snapshots of `layer`'s weights (all parameters if `full`) every `every` steps, on the device, up to `max_frames`"
     order = 60
     def __init__(self, layer:nn.Module|None=None, # module with a `.weight`; default: the first Linear or Conv layer
                  every:int=5, # optimizer steps between snapshots (doubles each time the buffer fills)
@@ -236,7 +236,7 @@ def layer_labels(model:nn.Module, # the model
 
 # %% ../nbs/05_callbacks.ipynb #83529d16
 class GradNorm(FitScopedCallback):
-    "Per-layer gradient norms of every training batch and update/weight ratios every `ratio_every` batches, per epoch in `history`"
+    "Per-layer gradient norms of each batch and update/weight ratios every `ratio_every` batches, by epoch in `history`"
     order,run_valid = 10.5,False   # after `MixedPrecision` unscales (10), before `GradientClip` clips (11)
     def __init__(self, ratio_every:int=10): # batches between update/weight ratio measurements (1: every batch)
         ratio_every = check_num('`ratio_every`', ratio_every, 1, integer=True)
@@ -441,7 +441,7 @@ class NoiseScale(FitScopedCallback):
 # %% ../nbs/05_callbacks.ipynb #176212d5
 def forgetting_counts(correct, # 0/1 or bool `(presentations, examples)`: correct at each presentation
                      ) -> torch.Tensor:
-    "Forgetting events per example from a (presentations, examples) 0/1 matrix; never learned: the number of presentations"
+    "Forgetting events per example in a (presentations, examples) 0/1 matrix; never learned: the presentation count"
     c = torch.as_tensor(correct).bool()
     check(c.ndim==2, f"`correct` must be 2-D (presentations, examples), got shape {tuple(c.shape)}")
     events = (c[:-1] & ~c[1:]).sum(0)
