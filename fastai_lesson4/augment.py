@@ -25,7 +25,8 @@ def gauss_matrix(n:int, # length of the signal
     "Matrix that smooths a length-`n` signal with a Gaussian (zero padding, truncated at 4 sigma, like scipy)"
     r = max(1, math.ceil(4*sigma))
     k = torch.arange(-r, r+1, dtype=torch.float64)
-    k = torch.exp(-k**2/(2*sigma**2)); k = k/k.sum()
+    k = torch.exp(-k**2/(2*sigma**2))
+    k = k/k.sum()
     i = torch.arange(n)
     d = i[:,None]-i[None,:]
     return torch.where(d.abs()<=r, k[(d+r).clamp(0, 2*r)], torch.zeros((), dtype=torch.float64))
@@ -197,7 +198,7 @@ class DigitAugment(RandTransform):
         return torch.stack([m00, m01*(H/W), bx, m10*(W/H), m11, by], 1).view(-1,2,3)
 
     def elastic_field(self, p:AttrDict, size, scale=None)->Tensor|None:
-        "`(B,2,H,W)` elastic displacement in pixels (x then y), or `None` when elastic is off; `scale` multiplies x and y"
+        "`(B,2,H,W)` elastic displacement in pixels (x, then y), `None` with elastic off; `scale` multiplies both"
         if p.elastic is None: return None
         H,W = size
         c = self._const(p.elastic.device, H, W)
@@ -279,7 +280,8 @@ def show_augmented(xb:Tensor, # batch `(B,C,H,W)` or `(B,H,W)`: float in [0,1], 
             im = o[i].detach().cpu().float()
             ax = axs[r,i]
             ax.imshow(im[0] if im.shape[0]==1 else im.permute(1,2,0).clamp(0,1), cmap='gray', vmin=0, vmax=1)
-            ax.set_xticks([]); ax.set_yticks([])
+            ax.set_xticks([])
+            ax.set_yticks([])
         axs[r,0].set_ylabel('original' if r==0 else 'augmented', fontsize=8)
     fig.suptitle(ifnone(title, f'top row: {len(x)} digits; below: {rows} augmented versions of each'),
                  fontsize=9)

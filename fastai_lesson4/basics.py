@@ -58,7 +58,7 @@ def mnist_splits(seed:int=42): # seed of `sample_split`
 
 # %% ../nbs/01_basics.ipynb #8eb554b2
 def threes_sevens(seed:int=42): # seed of `sample_split`
-    "The lesson's 3-vs-7 task from the sample: `(x_train, y_train, x_valid, y_valid)`, x `(N,784)` in [0,1], y `(N,1)`: 1.=3, 0.=7"
+    "The sample's 3s and 7s: `(x_train, y_train, x_valid, y_valid)`, x `(N,784)` in [0,1], y `(N,1)`: 1.=3, 0.=7"
     def _pick(x, y):
         m = (y == 3) | (y == 7)
         return x[m].view(-1, 28*28).float()/255, (y[m] == 3).float().unsqueeze(1)
@@ -94,7 +94,9 @@ def plot_descent(f, # the function `gradient_descent` ran on
     ys = torch.stack([f(p) for p in path])
     ax.plot(path, ys, 'o-', color='tab:red', ms=4, lw=1, alpha=0.8)
     ax.scatter(path[:1], ys[:1], s=60, color='tab:blue', zorder=3, label='start')
-    ax.set_xlabel('parameter'); ax.set_ylabel('loss'); ax.legend(fontsize=8)
+    ax.set_xlabel('parameter')
+    ax.set_ylabel('loss')
+    ax.legend(fontsize=8)
     ax.set_title(f'gradient descent: {len(path)-1} steps', fontsize=9)
     return ax
 

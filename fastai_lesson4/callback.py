@@ -44,7 +44,7 @@ def named_exception(e:Exception, # the error raised inside the callback
                                f'\n\t{msg}', replace=True)
 
 class Callback:
-    "Base class for tweaks of the training loop: fastai's API (`order`, `run*`, `learn`, read-through) without `GetAttr`"
+    "Base class for tweaks of the loop: fastai's API (`order`, `run*`, `learn`, read-through) without `GetAttr`"
     order,_default,learn,run,run_train,run_valid,remove_on_fetch,_stateattrs = 0,'learn',None,True,True,True,False,()
     def __init__(self, **kwargs):
         "Callback(before_fit=f, ...): events given as functions of `self`"

@@ -21,11 +21,11 @@ from .core import check, check_num
 
 # %% ../nbs/05_callbacks.ipynb #41e32065
 class FitScopedCallback(Callback):
-    "Set up at a fit's first `before_train`, finish at its `after_fit`; fit events around `validate`/`get_preds` are ignored"
+    "Set up at a fit's first `before_train`, finish at `after_fit`; ignores the fit events of `validate`/`get_preds`"
     _live = False
     def __init__(self): super().__init__()   # no arguments: a subclass takes its own
     def __setattr__(self, name, value):
-        "Private state skips fastai's shadowing check: a `hasattr(learn, name)` per batch costs more than the callback's work"
+        "Private state skips fastai's shadowing check (a `hasattr(learn, name)` per batch costs more than our work)"
         if name.startswith('_'): object.__setattr__(self, name, value)
         else: super().__setattr__(name, value)
     def before_fit(self):
@@ -96,7 +96,8 @@ def epoch_positions(epochs, # epoch index of each value, in order (e.g. `GradNor
 
 def _epoch_axis(ax):
     "Whole-epoch ticks on the x axis"
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True)); ax.set_xlabel('epoch', fontsize=9)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel('epoch', fontsize=9)
     ax.tick_params(labelsize=8)
 
 # %% ../nbs/05_callbacks.ipynb #b66e01cd
@@ -122,7 +123,7 @@ def _as_image(w):
 
 # %% ../nbs/05_callbacks.ipynb #b888037f
 class WeightHistory(FitScopedCallback):
-    "Snapshots of `layer`'s weights (all parameters too if `full`) every `every` steps, on the device, at most `max_frames`"
+    "Snapshots of `layer`'s weights (all parameters if `full`) every `every` steps, on the device, up to `max_frames`"
     order = 60
     def __init__(self, layer:nn.Module|None=None, # module with a `.weight`; default: the first Linear or Conv layer
                  every:int=5, # optimizer steps between snapshots (doubles each time the buffer fills)
@@ -167,7 +168,8 @@ class WeightHistory(FitScopedCallback):
         self._buf[self._n].copy_(self._layer.weight.detach())
         if self.full:
             torch.cat([p.detach().reshape(-1) for p in self.learn.model.parameters()], out=self._pbuf[self._n])
-        self._iters.append(self._nsteps); self._n += 1
+        self._iters.append(self._nsteps)
+        self._n += 1
 
     def after_step(self):
         self._nsteps += 1
@@ -193,10 +195,13 @@ class WeightHistory(FitScopedCallback):
         norm = CenteredNorm(0, max(float(im.abs().max()) for im in ims) or 1.)
         fig,axs = plt.subplots(1, len(ims), figsize=figsize or (1.5*len(ims)+1.2, 2.4), squeeze=False)
         for ax,i,im in zip(axs[0], idx, ims):
-            ax.imshow(im, cmap=cmap, norm=norm); ax.set_title(f'step {int(self.iters[i])}', fontsize=9); ax.axis('off')
+            ax.imshow(im, cmap=cmap, norm=norm)
+            ax.set_title(f'step {int(self.iters[i])}', fontsize=9)
+            ax.axis('off')
         what = 'filter' if self.frames.ndim > 3 else 'unit'
         cb = fig.colorbar(axs[0,0].images[0], ax=list(axs[0]), shrink=0.85, fraction=0.03, pad=0.02)
-        cb.set_label('weight (red +, blue −)', fontsize=8); cb.ax.tick_params(labelsize=7)
+        cb.set_label('weight (red +, blue −)', fontsize=8)
+        cb.ax.tick_params(labelsize=7)
         fig.suptitle(f"{getattr(self, 'layer_name', 'layer')}: {what} {unit}'s weights during training", fontsize=10)
         return axs[0]
 
@@ -208,7 +213,9 @@ def layer_groups(model:nn.Module): # the model
     for name,m in model.named_modules():
         own = [p for p in m.parameters(recurse=False) if p.requires_grad]
         if not own: continue
-        lidx += [len(names)]*len(own); ps += own; names.append(name or type(m).__name__)
+        lidx += [len(names)]*len(own)
+        ps += own
+        names.append(name or type(m).__name__)
     return names,ps,lidx
 
 def layer_norms(ts:list, # tensors (e.g. gradients), one per parameter
@@ -229,7 +236,7 @@ def layer_labels(model:nn.Module, # the model
 
 # %% ../nbs/05_callbacks.ipynb #83529d16
 class GradNorm(FitScopedCallback):
-    "Per-layer gradient norms of every training batch and update/weight ratios every `ratio_every` batches, per epoch in `history`"
+    "Per-layer gradient norms of each batch and update/weight ratios every `ratio_every` batches, by epoch in `history`"
     order,run_valid = 10.5,False   # after `MixedPrecision` unscales (10), before `GradientClip` clips (11)
     def __init__(self, ratio_every:int=10): # batches between update/weight ratio measurements (1: every batch)
         ratio_every = check_num('`ratio_every`', ratio_every, 1, integer=True)
@@ -244,13 +251,15 @@ class GradNorm(FitScopedCallback):
 
     def before_step(self):
         gs = [p.grad if p.grad is not None else torch.zeros_like(p) for p in self._ps]
-        self._ratio = self._k % self.ratio_every == 0; self._k += 1   # True until this step's ratio is complete
+        self._ratio = self._k % self.ratio_every == 0   # True until this step's ratio is complete
+        self._k += 1
         if not self._ratio:
             self._rec.append(torch.stack(torch._foreach_norm(gs)))
             return
         ws = [p.detach() for p in self._ps]
         n = torch.stack(torch._foreach_norm(gs + ws))              # |g| and |w| before the step, one call
-        self._rec.append(n[:len(gs)]); self._rrec.append(n)
+        self._rec.append(n[:len(gs)])
+        self._rrec.append(n)
         torch._foreach_copy_(self._old, ws)
 
     def after_step(self):
@@ -260,7 +269,9 @@ class GradNorm(FitScopedCallback):
         self._ratio = False
 
     def after_cancel_step(self):
-        if getattr(self, '_ratio', False): self._rrec.pop(); self._ratio = False
+        if getattr(self, '_ratio', False):
+            self._rrec.pop()
+            self._ratio = False
 
     def _per_layer(self, r):
         "(batches, k·P) per-parameter norms → (batches, k, layers) per-layer norms, on the CPU"
@@ -297,10 +308,12 @@ class GradNorm(FitScopedCallback):
         x = epoch_positions(self.epochs)
         rx = x[(torch.arange(len(self.ratios))*self.ratio_every).clamp(max=max(len(x)-1, 0))] if len(x) else x
         for i,nm in enumerate(self.labels):
-            a0.plot(x, self.norms[:,i], lw=1, label=nm); a1.plot(rx, self.ratios[:,i], lw=1)
+            a0.plot(x, self.norms[:,i], lw=1, label=nm)
+            a1.plot(rx, self.ratios[:,i], lw=1)
         a0.plot(x, self.total, lw=1.2, c='k', label='all layers together (what GradientClip clips)')
         if max_norm is not None: a0.axhline(max_norm, c='r', ls='--', lw=1.2, label=f'clip threshold ({max_norm:g})')
-        a0.set_yscale('log'); a1.set_yscale('log')
+        a0.set_yscale('log')
+        a1.set_yscale('log')
         a0.set_ylabel('gradient norm ‖g‖', fontsize=9)
         a0.set_title('gradient norm, every batch, before clipping', fontsize=10)
         a1.set_ylabel('‖Δw‖ / ‖w‖', fontsize=9)
@@ -308,7 +321,8 @@ class GradNorm(FitScopedCallback):
         a1.axhline(1e-3, color='gray', ls=':', lw=1.5, label='10⁻³: a typical healthy update')
         for a in (a0,a1): _epoch_axis(a)
         fig.tight_layout()
-        h0,l0 = a0.get_legend_handles_labels(); h1,l1 = a1.get_legend_handles_labels()
+        h0,l0 = a0.get_legend_handles_labels()
+        h1,l1 = a1.get_legend_handles_labels()
         fig.legend(h0+h1, l0+l1, fontsize=8, loc='upper left', bbox_to_anchor=(1.0, 0.95),
                    title='layer', title_fontsize=8)
         return a0,a1
@@ -352,7 +366,8 @@ class NoiseScale(FitScopedCallback):
     def _sq_norms(self):
         "Mean |G_b|² over the micro-batches, |G_B|², b and B for the current batch"
         xb,yb,m,model = self.learn.xb,self.learn.yb,self.n_chunks,self.learn.model
-        B = len(xb[0]); b = B//m
+        B = len(xb[0])
+        b = B//m
         gbig = [p.grad if p.grad is not None else torch.zeros_like(p) for p in self._ps]
         big_sq = torch.stack(torch._foreach_norm(gbig)).pow(2).sum()
         rest,small_sq = torch._foreach_mul(gbig, float(m)),0.   # the last micro-batch: m·G_B minus the others
@@ -377,13 +392,16 @@ class NoiseScale(FitScopedCallback):
         small_sq,big_sq,b,B = self._sq_norms()
         S,G2 = (o.detach().float() for o in noise_scale_estimates(small_sq, big_sq, b, B))
         if self.fpc: S,G2 = S*(self.N-1)/self.N, G2 + S/self.N
-        est = torch.stack([S, G2]); self.bs = B
-        self._ema.mul_(self.beta).add_(est, alpha=1-self.beta); self._wsum = self.beta*self._wsum + 1-self.beta
+        est = torch.stack([S, G2])
+        self.bs = B
+        self._ema.mul_(self.beta).add_(est, alpha=1-self.beta)
+        self._wsum = self.beta*self._wsum + 1-self.beta
         self._rec.append(torch.cat([est, self._ema/self._wsum]))
 
     def after_epoch(self):
         if not self.training_fit or not self._rec: return
-        r = torch.stack(self._rec).cpu(); self._rec = []   # (estimates, 4): raw S, G2, EMA S, EMA G2
+        r = torch.stack(self._rec).cpu()   # (estimates, 4): raw S, G2, EMA S, EMA G2
+        self._rec = []
         self._cpu.append(r)
         eS,eG2 = float(r[-1,2]),float(r[-1,3])
         self.history.append(dict(epoch=getattr(self.learn, 'epoch', len(self.history)), noise_scale=eS/eG2,
@@ -406,11 +424,14 @@ class NoiseScale(FitScopedCallback):
         fig,(a0,a1) = plt.subplots(1, 2, figsize=figsize)
         a0.plot(e, [h['noise_scale'] for h in self.history], 'o-', label='$B_{simple}$')
         if getattr(self, 'bs', None): a0.axhline(self.bs, color='gray', ls=':', lw=1.5, label=f'batch size ({self.bs})')
-        a0.set_ylabel('$B_{simple}$ (examples)', fontsize=9); a0.legend(fontsize=8)
+        a0.set_ylabel('$B_{simple}$ (examples)', fontsize=9)
+        a0.legend(fontsize=8)
         a0.set_title('gradient noise scale $B_{simple}=\\mathrm{tr}(\\Sigma)/|G|^2$', fontsize=10)
         a1.plot(e, [h['trace_sigma'] for h in self.history], 'o-', label='tr(Σ): gradient noise per example')
         a1.plot(e, [h['grad_sq'] for h in self.history], 'o-', label='|G|²: squared true gradient')
-        a1.set_yscale('log'); a1.set_ylabel('value (log scale)', fontsize=9); a1.legend(fontsize=8)
+        a1.set_yscale('log')
+        a1.set_ylabel('value (log scale)', fontsize=9)
+        a1.legend(fontsize=8)
         a1.set_title('the two estimates (moving averages)', fontsize=10)
         for a in (a0,a1): _epoch_axis(a)
         fig.tight_layout()
@@ -420,7 +441,7 @@ class NoiseScale(FitScopedCallback):
 # %% ../nbs/05_callbacks.ipynb #176212d5
 def forgetting_counts(correct, # 0/1 or bool `(presentations, examples)`: correct at each presentation
                      ) -> torch.Tensor:
-    "Forgetting events per example from a (presentations, examples) 0/1 matrix; never learned: the number of presentations"
+    "Forgetting events per example in a (presentations, examples) 0/1 matrix; never learned: the presentation count"
     c = torch.as_tensor(correct).bool()
     check(c.ndim==2, f"`correct` must be 2-D (presentations, examples), got shape {tuple(c.shape)}")
     events = (c[:-1] & ~c[1:]).sum(0)
@@ -461,7 +482,9 @@ class Forgetting(FitScopedCallback):
         dl,dev = self.learn.dls.train,next(self.learn.model.parameters()).device
         self.mode = 'index' if self.probe is None and hasattr(dl, 'last_idx') else 'probe'
         if self.mode=='probe':
-            x,y = self._probe_data(); self._x,self._y = x.to(dev),y.to(dev); n = len(self._x)
+            x,y = self._probe_data()
+            self._x,self._y = x.to(dev),y.to(dev)
+            n = len(self._x)
         else: n = n_items(dl)
         self._prev = torch.zeros(n, dtype=torch.bool, device=dev)   # correct at the last presentation
         self._learned = torch.zeros_like(self._prev)
@@ -471,8 +494,10 @@ class Forgetting(FitScopedCallback):
 
     def _update(self, idx, ok):
         ev = self._prev[idx] & ~ok
-        self._forgot.index_add_(0, idx, ev.int()); self._events += ev.sum()
-        self._prev[idx] = ok; self._learned[idx] |= ok
+        self._forgot.index_add_(0, idx, ev.int())
+        self._events += ev.sum()
+        self._prev[idx] = ok
+        self._learned[idx] |= ok
         self._npres.index_add_(0, idx, torch.ones_like(idx, dtype=torch.int32))
 
     def after_loss(self):
@@ -491,7 +516,9 @@ class Forgetting(FitScopedCallback):
 
     def after_train(self):
         if not self._live or self.mode!='probe': return
-        model = self.learn.model; was = model.training; model.eval()
+        model = self.learn.model
+        was = model.training
+        model.eval()
         with torch.no_grad():
             ok = torch.cat([self.correct_func(model(self._x[i:i+self.probe_bs]), self._y[i:i+self.probe_bs])
                             for i in range(0, len(self._x), self.probe_bs)])
@@ -518,14 +545,18 @@ class Forgetting(FitScopedCallback):
 
     def show(self, figsize:tuple=(6,3.4)): # width, height in inches
         "Histogram of forgetting counts of learned examples, and how many were never learned"
-        nl = torch.zeros(len(self.counts), dtype=torch.bool); nl[self.never_learned] = True
+        nl = torch.zeros(len(self.counts), dtype=torch.bool)
+        nl[self.never_learned] = True
         v,n = torch.unique(self.counts[~nl & (self.n_presented>0)], return_counts=True)
         fig,ax = plt.subplots(figsize=figsize)
         pos = int(v.max())+2 if len(v) else 1
-        ax.bar(v, n, color='C0', label='learned'); ax.bar([pos], [int(nl.sum())], color='C3', label='never learned')
+        ax.bar(v, n, color='C0', label='learned')
+        ax.bar([pos], [int(nl.sum())], color='C3', label='never learned')
         ax.set_xticks(v.tolist()+[pos], [str(int(i)) for i in v]+['never\nlearned'], fontsize=8)
         ax.set_xlabel('forgetting events (correct → wrong between two presentations)', fontsize=9)
-        ax.set_ylabel('training examples (log scale)', fontsize=9); ax.set_yscale('log'); ax.tick_params(labelsize=8)
+        ax.set_ylabel('training examples (log scale)', fontsize=9)
+        ax.set_yscale('log')
+        ax.tick_params(labelsize=8)
         ax.set_title(f'forgetting: {len(self.unforgettable)} unforgettable, {int(nl.sum())} never learned', fontsize=10)
         ax.legend(fontsize=8)
         return ax
@@ -589,9 +620,13 @@ class DeadReLU(FitScopedCallback):
         self._count()
         if not self._rec: return
         n = torch.tensor([float(m.numel()) for m in self._max])
-        r = torch.cat(self._rec).cpu()/n; self._rec = []       # dead units per batch → fractions
-        ep = torch.stack([(m<=0).sum() for m in self._max]).cpu()/n; self._max = [None]*len(self._max)
-        self._cpu.append(r); self._epc.append(ep); self._ep.append(torch.full((len(r),), len(self.history)))
+        r = torch.cat(self._rec).cpu()/n   # dead units per batch → fractions
+        self._rec = []
+        ep = torch.stack([(m<=0).sum() for m in self._max]).cpu()/n
+        self._max = [None]*len(self._max)
+        self._cpu.append(r)
+        self._epc.append(ep)
+        self._ep.append(torch.full((len(r),), len(self.history)))
         row = dict(epoch=getattr(self.learn, 'epoch', len(self.history)))
         for i,nm in enumerate(self.names): row[f'dead/{nm}'],row[f'dead_batch/{nm}'] = float(ep[i]),float(r[:,i].mean())
         self.history.append(row)
@@ -610,9 +645,11 @@ class DeadReLU(FitScopedCallback):
         x = epoch_positions(self.epochs)
         for i,nm in enumerate(self.labels): ax.plot(x, self.batch_dead[:,i], lw=1.5, label=nm)
         top = 1.3*float(self.batch_dead.max()) if self.batch_dead.numel() else 0.
-        ax.set_ylabel('fraction of units dead', fontsize=9); _epoch_axis(ax)
+        ax.set_ylabel('fraction of units dead', fontsize=9)
+        _epoch_axis(ax)
         ax.set_ylim(-0.02, min(1.03, max(0.25, top)))   # a line at 0 stays off the axis
         ax.set_title('dead ReLUs: units that output 0 for every digit of a batch', fontsize=10)
-        ax.legend(fontsize=8, loc='upper left', bbox_to_anchor=(1.01, 1.0)); fig.tight_layout()
+        ax.legend(fontsize=8, loc='upper left', bbox_to_anchor=(1.01, 1.0))
+        fig.tight_layout()
         return ax
 

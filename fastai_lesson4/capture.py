@@ -21,7 +21,7 @@ def _shape(args): return tuple(tuple(a.shape) if isinstance(a, torch.Tensor) els
 def _brief(e): return f"{type(e).__name__}: {' '.join(str(e).split())[:300]}"
 
 class CompileStep(Callback):
-    "Compile the model's forward (and its backward) with `torch.compile` for one batch shape per mode; other shapes run eagerly"
+    "`torch.compile` the model's forward and backward for one batch shape per mode; other shapes run eagerly"
     _stateattrs = ('_m','_old','_eager','_comp')   # compiled functions don't pickle (fastai's `export`)
     def __init__(self,
                  mode:str|None=None, # compile mode; `None`: 'reduce-overhead' (CUDA graphs) on GPU, the default on CPU
@@ -94,7 +94,7 @@ _not_with = ('MixedPrecision', 'NonNativeMixedPrecision', 'GradientAccumulation'
              'MixUp', 'CutMix')   # callbacks that act around the backward or swap the loss
 
 class CudaGraphStep(Callback):
-    "Replay forward + loss + backward of full-size training batches as one CUDA graph on our `Learner` (eager optimizer step)"
+    "Our `Learner`'s forward + loss + backward of full-size training batches as one CUDA graph (eager optimizer step)"
     def __init__(self, warmup:int=3): # eager full batches before capturing (cuDNN/cuBLAS pick their kernels on these)
         self.warmup,self._warned,self._check = warmup,False,False
         self.reset()

@@ -14,16 +14,16 @@ from fastai.optimizer import Optimizer
 from .core import check
 
 # %% auto #0
-__all__ = ['freeze', 'unfreeze', 'show_results', 'tta', 'to_fp16', 'to_bf16', 'to_fp32', 'to_channelslast', 'to_contiguous',
-           'not_here', 'summary', 'freeze_to', 'has_preprocessing']
+__all__ = ['replacing', 'freeze', 'unfreeze', 'show_results', 'tta', 'to_fp16', 'to_bf16', 'to_fp32', 'to_channelslast',
+           'to_contiguous', 'not_here', 'summary', 'freeze_to', 'has_preprocessing']
 
 # %% ../nbs/02b_conveniences.ipynb #90a6469a
-_replacing = contextmanager(replacing_yield)   # fastai's helper: set an attribute for a while
+replacing = contextmanager(replacing_yield)   # fastai's helper: `o.attr = val` for a `with` block (learner uses it too)
 
 def summary(self):
-    "fastai's `Learner.summary`: the model's layers with their output shapes and parameters, the optimizer, loss and callbacks"
+    "fastai's `Learner.summary`: the model's layers, output shapes and parameters, the optimizer, loss and callbacks"
     opt = self.opt if hasattr(self.opt, 'frozen_idx') else None   # only fastai's optimizers know what is frozen
-    with _replacing(self, 'opt', opt): return FastaiLearner.summary(self)
+    with replacing(self, 'opt', opt): return FastaiLearner.summary(self)
 
 # %% ../nbs/02b_conveniences.ipynb #c0fd217d
 def freeze_to(self, n:int): # train the parameter groups from `n` on
@@ -47,7 +47,7 @@ to_channelslast, to_contiguous = FastaiLearner.to_channelslast, FastaiLearner.to
 # %% ../nbs/02b_conveniences.ipynb #07f9a356
 def has_preprocessing(dls # a `DataLoaders`: ours, fastai's or another
                      ) -> bool:
-    "Whether `dls.test_dl` prepares new items as the validation set: our `TensorDataLoaders`, or fastai's over `Datasets`"
+    "Whether `dls.test_dl` prepares items like the validation set: our `TensorDataLoaders`, fastai's over `Datasets`"
     own = getattr(type(dls), 'test_dl', None)
     fastai_ds = isinstance(getattr(dls, 'valid_ds', None), (Datasets, TfmdLists))
     return (own is not None and own is not DataLoaders.test_dl) or fastai_ds

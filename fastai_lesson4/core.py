@@ -21,7 +21,7 @@ _TMP_RE = re.compile(rf'^\..+\.{_TMP_TAG}-(?P<pid>\d+)-[0-9a-f]{{8}}(\.[\w-]+)*$
 
 def tmp_name(path, # the file or folder the temporary stands in for
              suffix:str=''): # appended, e.g. an extension for writers that pick a format from it
-    "A fresh temporary name beside `path` that `clean_stale_tmp` recognises: `.{name}.lesson4-tmp-{pid}-{random}{suffix}`"
+    "A fresh temporary name beside `path`, which `clean_stale_tmp` knows: `.{name}.lesson4-tmp-{pid}-{random}{suffix}`"
     path = Path(path)
     return path.with_name(f'.{path.name[:100]}.{_TMP_TAG}-{os.getpid()}-{secrets.token_hex(4)}{suffix}')
 
@@ -33,7 +33,7 @@ def _alive(pid:int) -> bool:
 
 def clean_stale_tmp(folder, # where a killed writer of ours may have left temporaries
                    ) -> list: # the paths removed
-    "Remove the temporary files and folders of ours in `folder` that a killed process left: older than this run, writer gone"
+    "Remove our temporary files and folders in `folder` that a killed process left: older than this run, writer gone"
     removed = []
     try: entries = list(os.scandir(folder))
     except OSError: return removed
@@ -85,7 +85,7 @@ def check_num(name:str, # the argument's name, as the caller's user knows it
               integer:bool=False, # must be a whole number of an integer type (`1.5` and `2.0` are refused)
               what:str|None=None, # how the message describes the allowed values; default from `lo`/`hi`
               prefix:str=''): # start of the message, e.g. `'DigitAugment: '`
-    "`v` as a Python `int`/`float` if it is a finite real number in `[lo, hi]`; else a one-line `TypeError`/`ValueError`"
+    "`v` as a Python `int`/`float` if a finite real number in `[lo, hi]`; else a one-line `TypeError`/`ValueError`"
     kind = numbers.Integral if integer else numbers.Real
     if not isinstance(v, kind) or isinstance(v, (bool, np.bool_)):
         raise TypeError(f"{prefix}{name} must be {'an int' if integer else 'a number'}, got {v!r}")
@@ -148,7 +148,7 @@ _KINDS = {'lesson4': ("a `lesson4 train` model file (weights with their arch, cl
 
 def weights_kind(state, # what `load_weights_file` returned
                 ) -> str: # 'lesson4', 'fastai', 'state_dict' or 'other'
-    "What a loaded weight file holds: a `lesson4 train` model, a fastai checkpoint, a bare `state_dict`, or something else"
+    "What a loaded weight file is: a `lesson4 train` model, fastai checkpoint, bare `state_dict`, or something else"
     import torch
     if isinstance(state, dict):
         if {'model', 'meta'} <= set(state) and isinstance(state['meta'], dict): return 'lesson4'
@@ -158,7 +158,7 @@ def weights_kind(state, # what `load_weights_file` returned
     return 'other'
 
 def weights_safe_globals() -> list:
-    "What fastai's optimizer states hold besides tensors (fastcore's `L`, numpy scalars and dtypes): safe for `torch.load`"
+    "What fastai's optimizer states hold besides tensors (fastcore's `L`, numpy scalars, dtypes): safe for `torch.load`"
     from fastcore.foundation import L
     sc = getattr(getattr(np, '_core', None) or np.core, 'multiarray').scalar
     return [L, sc, np.dtype, *[getattr(np.dtypes, d) for d in np.dtypes.__all__]]
@@ -174,7 +174,7 @@ def _check_zip(path:Path):
 
 def load_weights_file(path, # a file written by `torch.save`
                       map_location='cpu'): # passed to `torch.load`
-    "What the torch file `path` holds, loaded with `weights_only=True` after checking it is whole; else a one-line error"
+    "What the torch file `path` holds, loaded with `weights_only=True` once checked whole; else a one-line error"
     import torch
     path = Path(path)
     check(path.exists(), f"{path} does not exist", FileNotFoundError)
@@ -202,7 +202,7 @@ def load_weights_file(path, # a file written by `torch.save`
 def check_weights_file(path, # a file written by `torch.save`
                        want=('lesson4', 'fastai', 'state_dict'), # the kinds (see `weights_kind`) the caller can use
                        map_location='cpu'): # passed to `torch.load`
-    "The contents of the weight file `path` if it is whole and of a kind in `want`; else a one-line `ValueError` saying what it is"
+    "The weight file `path`'s contents if whole and of a kind in `want`; else a one-line `ValueError` saying what it is"
     state = load_weights_file(path, map_location)
     kind, want = weights_kind(state), (want,) if isinstance(want, str) else tuple(want)
     if kind in want: return state

@@ -39,7 +39,7 @@ from .augment import DigitAugment
 MNIST_MEAN, MNIST_STD = 0.1307, 0.3081  # pixel mean and std of MNIST's 60,000 training images, on the [0,1] scale
 
 class MnistData(NamedTuple):
-    "Split MNIST digits: `x_train`, `x_valid` are `uint8` images `(N,H,W)`; `y_train`, `y_valid` `int64` labels indexing `vocab`"
+    "Split MNIST: `x_train`, `x_valid` `uint8` images `(N,H,W)`; `y_train`, `y_valid` `int64` indices into `vocab`"
     x_train: torch.Tensor
     y_train: torch.Tensor
     x_valid: torch.Tensor
@@ -82,6 +82,13 @@ def _count_rest(f, chunk:int=1 << 20) -> int:
     while b := f.read(chunk): n += len(b)
     return n
 
+def _empty_idx(path:Path, dims:tuple) -> torch.Tensor:
+    "The empty tensor of shape `dims` held by an IDX file of zero items; refused as empty if torch cannot make it"
+    try: return torch.zeros(dims, dtype=torch.uint8)
+    except RuntimeError: pass   # torch: "Stride calculation overflowed" (a stride over 2**63)
+    raise ValueError(f"{path}: empty IDX file (dimensions {dims}, zero items) of a shape torch cannot make "
+                     "(its strides overflow int64); save empty files with a real image size, e.g. (0, 28, 28)")
+
 # %% ../nbs/04_data.ipynb #b06dc903
 def _parse_idx(path:Path, f, size:int, gz:bool) -> torch.Tensor:
     "The tensor in the IDX stream `f` of the `size`-byte file `path`: header first, then exactly the promised payload"
@@ -96,9 +103,9 @@ def _parse_idx(path:Path, f, size:int, gz:bool) -> torch.Tensor:
     hdr, raw_dims = 4 + 4*nd, f.read(4*nd)
     check(len(raw_dims) == 4*nd, f"{path}: truncated header ({4 + len(raw_dims)} of {hdr} bytes)")
     dims = struct.unpack(f'>{nd}I', raw_dims)
-    n = math.prod(dims)
-    check(math.prod(max(d, 1) for d in dims) <= _MAX_ELEMS,
-          f"{path}: header declares dimensions {dims}, too large for any array (over 2**40 elements)")
+    n = math.prod(dims)   # what the file can hold: zero when any dimension is zero, however large the others
+    check(n <= _MAX_ELEMS,
+          f"{path}: header declares dimensions {dims} = {n:,} elements, too large for any array (over 2**40)")
     promise = f"{path}: header promises {dims} = {n:,} bytes of data but the file has"
     if not gz:
         got = size - hdr
@@ -108,7 +115,7 @@ def _parse_idx(path:Path, f, size:int, gz:bool) -> torch.Tensor:
     payload = _read_upto(f, n)
     got = len(payload) + (_count_rest(f) if len(payload) == n else 0)
     check(got == n, f"{promise} {got:,} ({'truncated' if got < n else 'trailing bytes'})")
-    if n == 0: return torch.zeros(dims, dtype=torch.uint8)
+    if n == 0: return _empty_idx(path, dims)
     return torch.frombuffer(payload, dtype=torch.uint8).reshape(dims)
 
 def load_idx(path, # an IDX file, raw or gzipped (told apart by its first two bytes)
@@ -400,7 +407,7 @@ class TensorDS:
         return TensorDS(self.x[:0], None if self.y is None else self.y[:0], self.vocab, self.loss_func)
     @contextmanager
     def set_split_idx(self, i:int): # 0: the training transforms (augmentation) on, 1: off
-        "Context manager: the loaders over this dataset apply split `i`'s transforms (fastai's `Datasets.set_split_idx`)"
+        "Context manager: loaders over this dataset apply split `i`'s transforms (fastai's `Datasets.set_split_idx`)"
         old, self.split_idx = self.split_idx, i
         try: yield self
         finally: self.split_idx = old
@@ -410,7 +417,7 @@ class TensorDS:
 
 # %% ../nbs/04_data.ipynb #7246e475
 class _one_thread:
-    "Run a block with one torch intra-op thread when `on`; nested or concurrent blocks restore the setting once, at the last exit"
+    "One torch intra-op thread for the block when `on`; nested or concurrent blocks restore it at the last exit"
     _lock,_depth,_n = threading.Lock(),0,None
     def __init__(self, on:bool): self.on = on
     def __enter__(self):
@@ -511,7 +518,7 @@ class TensorDL:
             return (xb,) if self.ds.y is None else (xb, self.ds.y.index_select(0, idxs))
 
     def new(self, ds:TensorDS|None=None, **kwargs) -> TensorDL:
-        "A `TensorDL` over `ds` (default: the same tensors) with this one's settings, updated by `kwargs` (fastai's `new`)"
+        "A `TensorDL` over `ds` (default: the same tensors), this one's settings updated by `kwargs` (fastai's `new`)"
         kwargs = {k: v for k,v in kwargs.items() if k not in _IGNORED}
         if 'after_batch' in kwargs: kwargs['batch_tfms'] = kwargs.pop('after_batch')   # fastai's name, e.g. in `tta`
         unknown = set(kwargs) - set(_DL_ARGS) - {'device'}
@@ -538,7 +545,7 @@ class TensorDL:
     def decode_batch(self, b:tuple, # a batch: inputs, then targets or decoded predictions
                      max_n:int=9, # at most this many items
                      full:bool=True) -> list: # (fastai's argument; everything is decoded)
-        "Items of `b` as fastai's `decode_batch` gives them: `(image, label, ...)` tuples with the loader's preprocessing undone"
+        "Items of `b` as fastai's `decode_batch` gives them: `(image, label, ...)`, the loader's preprocessing undone"
         xs = [TensorImageBW(x) for x in self.decode(b[0][:max_n])]
         return list(zip(xs, *[self.labels(t[:max_n]) for t in b[1:]]))
     def _pre_show_batch(self, b, max_n=9):
@@ -573,7 +580,7 @@ class TensorDL:
     def show_results(self, b:tuple, # a batch `(xb, yb)`
                      out, # the decoded predictions for it (a tensor, or a tuple of one)
                      max_n:int=9, ncols:int=9, figsize:tuple|None=None, **kwargs):
-        "Show up to `max_n` digits with 'prediction/target' above each, green when right, red when wrong (fastai's `show_results`)"
+        "fastai's `show_results`: up to `max_n` digits under 'prediction/target', green when right, red when wrong"
         out = out[0] if isinstance(out, (tuple, list)) else out
         imgs = self._images(b[0], max_n)
         fig, axs = self._grid(len(imgs), ncols, figsize, **kwargs)

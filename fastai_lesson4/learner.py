@@ -22,7 +22,7 @@ from fastai.callback.core import GatherPredsCallback, TrainEvalCallback as Fasta
 import fastai.callback.progress   # puts fastai's ProgressCallback in `defaults.callbacks`, as `fastai.vision.all` does
 from fastai.callback.progress import ProgressCallback as FastaiProgress
 from fastai.optimizer import SGD, Adam, Optimizer
-from fastai.learner import (Metric, SkipToEpoch, replacing_yield, CastToTensor, Recorder as FastaiRecorder,
+from fastai.learner import (Metric, SkipToEpoch, CastToTensor, Recorder as FastaiRecorder,
                             Learner as FastaiLearner)
 from fastai.torch_core import (trainable_params, norm_bias_params, find_bs, get_model, to_device, defaults,
                                nested_reorder, rank_distrib)
@@ -66,7 +66,7 @@ class _Cbs(L):
         self._changed()
 
 class explain_errors:
-    "Context manager: an error of a type in `catch` whose text contains `match` is raised again as `as_` (default: its own type), with `msg()` before its text"
+    "Context manager: an error of a type in `catch` with `match` in its text is raised again as `as_`, `msg()` first"
     def __init__(self,
                  msg, # a function of no argument returning the text to put first
                  catch=(RuntimeError,), # exception types to explain
@@ -81,14 +81,12 @@ class explain_errors:
 def _shapes(ts): return ', '.join(str(tuple(t.shape)) if isinstance(t, torch.Tensor) else type(t).__name__ for t in ts)
 
 def default_callbacks() -> list:
-    "fastai's `defaults.callbacks`, ours in place of fastai's `TrainEvalCallback`/`Recorder`/`ProgressCallback`, without `CastToTensor` (the loop casts)"
+    "fastai's `defaults.callbacks`, ours for `TrainEvalCallback`/`Recorder`/`ProgressCallback`; no `CastToTensor`"
     ours = {FastaiTrainEval: TrainEvalCallback, FastaiRecorder: Recorder, FastaiProgress: ProgressCallback,
-            CastToTensor: None}
+            CastToTensor: None}   # our loop casts batches itself
     return [ours.get(c, c) for c in defaults.callbacks if ours.get(c, c) is not None]
 
 def _cast(t): return t if type(t) is torch.Tensor else t.as_subclass(torch.Tensor)
-
-_replacing = contextmanager(replacing_yield)   # fastai's helper: set an attribute for a while
 
 def _unshuffled(dl):
     "`dl` in order and with its last partial batch, when its `new` can say so"
@@ -295,7 +293,7 @@ class Learner:
 
     # -- Set-up, once per fit or validation
     def create_opt(self):
-        "Create `self.opt` from `opt_func` (fastai optimizer, torch optimizer class/partial, or anything with step/zero_grad)"
+        "`self.opt` from `opt_func`: fastai optimizer, torch optimizer class/partial, or anything with step/zero_grad"
         if isinstance(self.opt_func, partial) and 'lr' in self.opt_func.keywords: self.lr = self.opt_func.keywords['lr']
         ps = self.splitter(self.model)
         if is_torch_opt(self.opt_func) and len(ps) and isinstance(ps[0], (list, tuple, L)):
@@ -384,12 +382,12 @@ class Learner:
         "Context manager in which `loss_func` returns one loss per item"
         lf = self.loss_func
         if hasattr(lf, 'reduction'):
-            with _replacing(lf, 'reduction', 'none'): yield
+            with conveniences.replacing(lf, 'reduction', 'none'): yield
             return
         try: ok = 'reduction' in inspect.signature(lf).parameters
         except (TypeError, ValueError): ok = False
         check(ok, f"with_loss=True needs a loss_func with a `reduction` argument; {lf!r} has none", TypeError)
-        with _replacing(self, 'loss_func', partial(lf, reduction='none')): yield
+        with conveniences.replacing(self, 'loss_func', partial(lf, reduction='none')): yield
     def get_preds(self,
                   ds_idx=1, # which of `dls` when `dl` is None: 0 train, 1 valid
                   dl=None, # the loader to predict on (unshuffled copies of `dls[ds_idx]` by default)
@@ -427,7 +425,7 @@ class Learner:
                 item, # one item, as the loaders' items are (a tensor for ours)
                 rm_type_tfms=None, # number of type transforms to skip (fastai's `test_dl` argument)
                 with_input:bool=False): # return the decoded input first
-        "fastai's `predict`: `item` through `dls.test_dl`, the model, and `dls.decode_batch`; `(decoded, decoded pred, pred)`"
+        "fastai's `predict`: `item` via `dls.test_dl`, the model, `dls.decode_batch`; `(decoded, decoded pred, pred)`"
         if conveniences.has_preprocessing(self.dls): return FastaiLearner.predict(self, item, rm_type_tfms, with_input)
         b = [(torch.as_tensor(item)[None],)]   # loaders without preprocessing: the item as it is
         inp, pred = self.get_preds(dl=b, with_input=True, with_targs=False)[:2]
@@ -456,7 +454,7 @@ class Learner:
              with_opt:bool=True, # load the optimizer state too, when the file has one
              strict:bool=True, # passed to `load_state_dict`
              weights_only:bool=True): # accepted for fastai's callbacks; the file is always read with `weights_only`
-        "Load `path/model_dir/file.pth` (ours or fastai's) with `torch.load(weights_only=True)` (always: the argument is for fastai's callbacks)"
+        "Load `path/model_dir/file.pth` (ours or fastai's), always with `torch.load(weights_only=True)`"
         if device is None: device = getattr(self.dls, 'device', None)
         if device is None:
             p = next(self.model.parameters(), None)
@@ -479,7 +477,7 @@ class Learner:
                fname:str='export.pkl', # file name under `path`
                pickle_module=cloudpickle, # the pickler (fastai's default: `cloudpickle`)
                pickle_protocol:int=2): # passed to `torch.save`
-        "fastai's `export`: the `Learner` without its data's items or optimizer state, for fastai's `load_learner`, written whole or not at all"
+        "fastai's `export` for `load_learner`: no data items or optimizer state; written whole or not at all"
         if rank_distrib(): return   # only the main process writes
         self._end_cleanup()
         dls, state = self.dls, (self.opt.state_dict() if hasattr(self.opt, 'state_dict') else None)

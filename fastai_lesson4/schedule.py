@@ -111,7 +111,7 @@ plot_sched = FastaiRecorder.plot_sched   # fastai's: draws `recorder.hps`
 
 # %% ../nbs/02a_schedule.ipynb #8332ee50
 class LRFinderCallback(Callback):
-    "Grow the lr exponentially from `start_lr` to `end_lr` over `num_it` batches, stop on divergence, then restore the weights"
+    "Grow lr exponentially `start_lr` → `end_lr` over `num_it` batches, stop on divergence, then restore the weights"
     order,run_valid = 60,False
     def __init__(self, start_lr=1e-7, # the first lr: a number, or one per parameter group
                  end_lr=10, # the last lr, likewise
@@ -145,7 +145,7 @@ def lr_find(self, # the `Learner`
             stop_div:bool=True, # stop when the smooth loss passes 4 times its minimum
             show_plot:bool=True, # plot the loss against the lr, with the suggestions
             suggest_funcs:Callable|list|None=SuggestionMethod.Valley): # fastai's suggestion function(s); `None`: none
-    "Mock training with a growing lr; returns fastai's `SuggestedLRs` (`None` without `suggest_funcs`), plotted if `show_plot`"
+    "Mock training with a growing lr: fastai's `SuggestedLRs` (`None` without `suggest_funcs`), plotted if `show_plot`"
     n_epoch = num_it//max(len(self.dls.train), 1) + 1
     with self.no_logging(): self.fit(n_epoch, cbs=LRFinderCallback(start_lr, end_lr, num_it, stop_div))
     if suggest_funcs is None:

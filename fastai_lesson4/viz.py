@@ -86,7 +86,9 @@ def _binary_classes(w, classes, n):
     return None if classes is None else [str(c) for c in classes]
 
 def _colorbar(fig, im, ax, label, **kw):
-    cb = fig.colorbar(im, ax=ax, **kw); cb.ax.tick_params(labelsize=7); cb.set_label(label, fontsize=8)
+    cb = fig.colorbar(im, ax=ax, **kw)
+    cb.ax.tick_params(labelsize=7)
+    cb.set_label(label, fontsize=8)
     return cb
 
 # %% ../nbs/06_viz.ipynb #ac2d3afc
@@ -142,7 +144,8 @@ def show_weights(w, # tensor, `nn.Linear`/`nn.Conv2d`, model or `Learner` (its f
         fig = axs[0].figure
     for a,t,nm,v in zip(axs, tiles, names, lims):
         im = a.imshow(t.numpy(), cmap=cmap, vmin=-v.item(), vmax=v.item(), interpolation='nearest')
-        a.set_title(_tile_title(nm, t), fontsize=8); a.axis('off')
+        a.set_title(_tile_title(nm, t), fontsize=8)
+        a.axis('off')
         if colorbar and not shared: _colorbar(fig, im, a, '', fraction=0.046, pad=0.03)
     for a in axs[len(idxs):]: a.axis('off')
     cb_label = f"weight: red → {cls[1]}, blue → {cls[0]}" if cls else "weight (red +, blue −)"
@@ -182,12 +185,14 @@ def show_filters(o, # a model or `Learner` whose first weight layer is a `Conv2d
     p = next(layer.parameters())
     with torch.no_grad(): r = layer(xn.to(p.device, p.dtype))[0].float().cpu()
     w = layer.weight.detach().float().cpu()[:, 0]
-    k = min(n or len(w), len(w)); w,r = w[:k],r[:k]
+    k = min(n or len(w), len(w))
+    w,r = w[:k],r[:k]
     rows,ncols = math.ceil(k/ncols), min(ncols, k)
     fig,axs = plt.subplots(2*rows, ncols+1, figsize=figsize or (1.2*ncols+3.4, 2.5*rows+0.9), squeeze=False,
                            gridspec_kw=dict(width_ratios=[2.2]+[1]*ncols))
     for a in axs.flat: a.axis('off')
-    axs[0,0].imshow(img.reshape(x.shape[-2:]).numpy(), cmap='gray_r'); axs[0,0].set_title('the digit', fontsize=9)
+    axs[0,0].imshow(img.reshape(x.shape[-2:]).numpy(), cmap='gray_r')
+    axs[0,0].set_title('the digit', fontsize=9)
     wv,rv = w.abs().max().clamp_min(1e-12).item(), r.abs().max().clamp_min(1e-12).item()
     for i in range(k):
         aw,ar = axs[2*(i//ncols), 1+i%ncols], axs[2*(i//ncols)+1, 1+i%ncols]
@@ -226,7 +231,9 @@ def plot_learning_curves(r, # a fastai or our `Recorder`, or a `Learner` (its `.
     a0 = axs[0,0]
     a0.plot(np.interp(np.arange(1, len(losses)+1), iters, ep), losses, lw=1, label='training (smoothed, each batch)')
     if 'valid_loss' in names: a0.plot(ep[1:], vals[:, names.index('valid_loss')], 'o-', label='validation (each epoch)')
-    a0.set_ylabel('loss', fontsize=9); a0.set_title('loss', fontsize=10); a0.legend(fontsize=8)
+    a0.set_ylabel('loss', fontsize=9)
+    a0.set_title('loss', fontsize=10)
+    a0.legend(fontsize=8)
     if metric:
         a1,m = axs[0,1],vals[:, names.index(metric)]*(100 if percent else 1)
         a1.plot(ep[1:], m, 'o-', color='C2')
@@ -234,8 +241,10 @@ def plot_learning_curves(r, # a fastai or our `Recorder`, or a `Learner` (its `.
         a1.set_ylabel(f"validation {metric}{' (%)' if percent else ''}", fontsize=9)
         a1.set_title(f"validation {metric}: {m[-1]:.2f}{unit} after epoch {len(m)}", fontsize=10)
     for a in axs.flat:
-        a.xaxis.set_major_locator(MaxNLocator(integer=True)); a.set_xlim(0, ep[-1]+0.2)
-        a.set_xlabel('epoch', fontsize=9); a.tick_params(labelsize=8)
+        a.xaxis.set_major_locator(MaxNLocator(integer=True))
+        a.set_xlim(0, ep[-1]+0.2)
+        a.set_xlabel('epoch', fontsize=9)
+        a.tick_params(labelsize=8)
     fig.tight_layout()
     return fig
 
@@ -270,8 +279,9 @@ def show_frames(history, # `WeightHistory` (`.frames`, `.iters`) or a tensor of 
     fig.subplots_adjust(top=1-0.65/fig.get_figheight(), bottom=0.1/fig.get_figheight())
     for r,u in enumerate(units):
         for c,k in enumerate(pick):
-            a = axs[r,c]; t = tiles[r,c]
-            a.imshow(t.numpy(), cmap=cmap, vmin=-v, vmax=v, interpolation='nearest'); a.axis('off')
+            a, t = axs[r,c], tiles[r,c]
+            a.imshow(t.numpy(), cmap=cmap, vmin=-v, vmax=v, interpolation='nearest')
+            a.axis('off')
             a.set_title(f"iter {iters[k]}\n‖w‖={t.norm():.2f}" if r==0 else f"‖w‖={t.norm():.2f}", fontsize=8)
         axs[r,0].text(-0.08, 0.5, f"unit {u}", transform=axs[r,0].transAxes, rotation=90, va='center', ha='right',
                       fontsize=8)
@@ -311,7 +321,8 @@ def animate_weights(history, # `WeightHistory` (`.frames`, `.iters`) or a tensor
     def draw(j):
         t = tiles[j]
         for a,u in zip(axs, units):
-            a.images[0].set_data(t[u].numpy()); a.set_title(_tile_title(u, t[u]), fontsize=7)
+            a.images[0].set_data(t[u].numpy())
+            a.set_title(_tile_title(u, t[u]), fontsize=7)
         sup.set_text(f"iter {iters[pick[j]]}   (colour scale ±{v:.3g})")
     anim = animation.FuncAnimation(fig, draw, frames=len(pick), blit=False)
     def save(f): anim.save(f, writer=animation.PillowWriter(fps=fps), dpi=dpi)
