@@ -86,14 +86,17 @@ def _in_notebook() -> bool:
     return ip is not None and type(ip).__name__ != 'TerminalInteractiveShell'
 
 class LiveCallback(FitScopedCallback):
-    "Base of the live callbacks: counts training steps over all fits, records every `every` steps, publishes `frame()`"
+    "Base of the live callbacks: counts training steps over all fits, records every `every` seconds, publishes `frame()`"
     order,run_valid = 65,False   # after the Recorder (50), as fastai's `ShowGraphCallback`
-    def __init__(self, every:int=50, # training steps (batches) between two records
-                 show:bool=False): # in a notebook: draw `plot()` and redraw it in place after each epoch and at the end
+    def __init__(self, every:float=0.5, # seconds between two records; 0: after every step
+                 show:bool=False, # in a notebook: draw `plot()` and redraw it in place after each epoch and at the end
+                 max_share:float|None=1/30): # a record waits at least its own cost / `max_share`; None: only `every`
         super().__init__()
-        self.every = check_num('`every`', every, lo=1, integer=True, prefix=f'{type(self).__name__}: ')
-        self.show = show
-        self._step,self._frame,self._model,self._handle,self._last = 0,None,None,None,None
+        p = f'{type(self).__name__}: '
+        self.every = check_num('`every`', every, lo=0, prefix=p)
+        check(max_share is None or 0 < max_share <= 1, f"{p}`max_share` must be in (0, 1] or None, got {max_share!r}")
+        self.show,self.max_share = show,max_share
+        self._step,self._frame,self._model,self._handle,self._last,self._next = 0,None,None,None,None,0.
 
     def frame(self) -> dict|None:
         "The latest snapshot: a dict of JSON-ready values, never changed once published; `None` before the first fit"
@@ -114,13 +117,16 @@ class LiveCallback(FitScopedCallback):
 
     def _record(self):
         self._last = self._step
+        t = time.perf_counter()
         self.record()
+        now = time.perf_counter()
+        self._next = now + (self.every if self.max_share is None else max(self.every, (now-t)/self.max_share))
 
     def after_batch(self):
         if not self.training_fit: return
         self._step += 1
         self.on_step()
-        if self._step % self.every == 0: self._record()
+        if self.every == 0 or time.perf_counter() >= self._next: self._record()
 
     def after_epoch(self):
         if self.training_fit: self._draw()
@@ -187,11 +193,12 @@ def weight_pictures(layer:nn.Module, # a `Linear` or `Conv*` layer
 
 class LiveWeights(LiveCallback):
     "The first weight layer as pictures, every `every` steps: a linear model's class templates, an MLP's hidden units, a CNN's filters"
-    def __init__(self, every:int=25, # training steps between two frames
+    def __init__(self, every:float=0.5, # seconds between two frames (0: every step)
                  n:int=16, # most pictures (a linear model's templates: all of them)
                  layer:nn.Module|None=None, # the `Linear`/`Conv` layer to watch; default: the first one (`first_weight_layer`)
-                 show:bool=False): # in a notebook: draw the pictures and redraw them in place during `fit`
-        super().__init__(every, show)
+                 show:bool=False, # in a notebook: draw the pictures and redraw them in place during `fit`
+                 max_share:float|None=1/30): # a frame waits at least its own cost / `max_share` (None: only `every`)
+        super().__init__(every, show, max_share)
         self.n = check_num('`n`', n, lo=1, integer=True, prefix='LiveWeights: ')
         check(layer is None or isinstance(getattr(layer, 'weight', None), torch.Tensor),
               f"LiveWeights: `layer` must be a module with a `.weight` (Linear or Conv) or None, got {type(layer).__name__}",
@@ -233,14 +240,15 @@ def _finite(v:float) -> float|None: return v if math.isfinite(v) else None
 
 class LiveLoss(LiveCallback):
     "Batch loss of every step (binned to at most `max_points`), and every `every` steps loss and accuracy on fixed valid and train items"
-    def __init__(self, every:int=50, # training steps between two evaluations (and frames)
+    def __init__(self, every:float=0.5, # seconds between two evaluations (and frames); 0: every step
                  n_valid:int=1000, # items of `dls.valid` (and of `dls.train`) evaluated each time, the first ones
                  max_points:int=500, # most points kept per curve: then neighbours are averaged in pairs (train) or every other is dropped (evaluations)
                  div_factor:float=3., # diverged: a batch loss above `div_factor`× the first one + 1 ...
                  div_after:int=10, # ... after this many steps, or any batch loss that is not finite
                  stop:bool=False, # cancel the fit (`CancelFitException`) once it diverged
-                 show:bool=False): # in a notebook: draw the curves and redraw them in place during `fit`
-        super().__init__(every, show)
+                 show:bool=False, # in a notebook: draw the curves and redraw them in place during `fit`
+                 max_share:float|None=1/30): # an evaluation waits at least its own cost / `max_share` (None: only `every`)
+        super().__init__(every, show, max_share)
         p = 'LiveLoss: '
         self.n_valid = check_num('`n_valid`', n_valid, lo=1, integer=True, prefix=p)
         self.max_points = check_num('`max_points`', max_points, lo=4, integer=True, prefix=p)
@@ -461,7 +469,7 @@ def _quiet_copy(model):
 
 class LiveLandscape(LiveCallback):
     "The marble on the real loss landscape: a loss grid on a plane through the weights, and where training goes on it"
-    def __init__(self, every:int=50, # training steps between two marble positions (and frames)
+    def __init__(self, every:float=0.5, # seconds between two marble positions (and frames); 0: every step
                  n_points:int=1000, # items the loss is measured on (the grid and the marble), the first of `data`'s loader
                  steps:int=21, # grid points per axis
                  method:str='pca', # 'pca': the trail's first two principal directions; 'random': filter-normalized random ones
@@ -469,9 +477,10 @@ class LiveLandscape(LiveCallback):
                  span:float=1., # a random plane's grid covers [-span, span] (in filter norms) on both axes
                  max_trail:int=64, # most weight vectors kept (then every other one is dropped)
                  seed:int=42, # seed of the random directions
-                 background:bool|None=None, # redraw in a thread on a copy of the model; `None`: only when the model isn't a linear chain (an MLP redraws in < 0.5 s)
-                 show:bool=False): # in a notebook: draw the map and redraw it in place during `fit`
-        super().__init__(every, show)
+                 background:bool=True, # redraw in a thread on a copy of the model (False: in the training thread)
+                 show:bool=False, # in a notebook: draw the map and redraw it in place during `fit`
+                 max_share:float|None=1/30): # a record (and a redraw in the training thread) waits at least its cost / `max_share`
+        super().__init__(every, show, max_share)
         p = 'LiveLandscape: '
         self.n_points = check_num('`n_points`', n_points, lo=1, integer=True, prefix=p)
         self.steps = check_num('`steps`', steps, lo=2, hi=201, integer=True, prefix=p)
@@ -486,8 +495,7 @@ class LiveLandscape(LiveCallback):
         self._ps = list(self.learn.model.parameters())
         self._vecs,self._tsteps,self._tloss,self._tcoords = [],[],[],[]
         self._plane,self._plane_id,self._want,self._pending,self._off = None,0,None,None,None
-        bg = self.background
-        self._bg = linear_chain(self.learn.model) is None if bg is None else bool(bg)
+        self._redrawn = -math.inf   # when the last automatic redraw may be followed by the next
 
     def begin_fit(self):
         dl = self.learn.dls.train if self.data == 'train' else self.learn.dls.valid
@@ -507,7 +515,8 @@ class LiveLandscape(LiveCallback):
             self._vecs.append(vec); self._tsteps.append(self._step); self._tloss.append(_finite(loss))
             self._tcoords.append(self._project(vec))
         why = self._redraw_reason()
-        if why and not self.redrawing: self._start(self._want or self.method)
+        if why and not self.redrawing and (why in ('asked','first') or time.perf_counter() >= self._redrawn):
+            self._start(self._want or self.method)
         self._publish()
 
     def end_fit(self):
@@ -545,7 +554,7 @@ class LiveLandscape(LiveCallback):
         "Begin a redraw through the current weights: in this thread, or in a worker on a copy of the model"
         self._want = None
         job = (self._vecs[-1], torch.stack(self._vecs), method)
-        if not self._bg:
+        if not self.background:
             self._install(self._compute(self.learn.model, self.learn.loss_func, *job))
             return
         model,lf = _quiet_copy(self.learn.model),copy.deepcopy(self.learn.loss_func)
@@ -590,6 +599,8 @@ class LiveLandscape(LiveCallback):
             with self._lock: return self._install(plane, True)
         self._plane = plane
         self._plane_id += 1
+        wait = 0 if self.max_share is None else plane['seconds']/self.max_share   # redraws take ≤ `max_share` of the time
+        self._redrawn = time.perf_counter() + wait
         if self._vecs:
             c,off = plane_coords(torch.stack(self._vecs), plane['centre'], plane['d1'], plane['d2'])
             self._tcoords,self._off = c.tolist(),float(off[-1])
