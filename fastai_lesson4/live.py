@@ -563,7 +563,8 @@ class LiveLandscape(LiveCallback):
             with self._lock:
                 if self._in_fit: self._pending = plane   # the training thread switches at its next step
                 else: self._install(plane, locked=True)
-        self._worker = threading.Thread(target=work, daemon=True, name='LiveLandscape redraw')
+        # not a daemon: Python waits for it at exit (a daemon thread killed inside a torch op aborts the process)
+        self._worker = threading.Thread(target=work, daemon=False, name='LiveLandscape redraw')
         self._worker.start()
 
     def _compute(self, model, loss_func, centre, trail, method):
