@@ -342,9 +342,12 @@ def _show_predictions(x, names, tops, path:Path, three_seven:bool):
     for ax, im, nm, top in zip(axs.flat, x, names, tops):
         ax.set_axis_on()
         img = ax.imshow(im.numpy(), cmap='gray', vmin=0, vmax=255)
-        ax.set_xticks([0, 27]); ax.set_yticks([0, 27]); ax.tick_params(labelsize=7)
+        ax.set_xticks([0, 27])
+        ax.set_yticks([0, 27])
+        ax.tick_params(labelsize=7)
         ax.set_title(Path(nm).name[:24] + '\n' + ' · '.join(f'{l}: {p:.0%}' for l, p in top), fontsize=9)
-    axs[0, 0].set_xlabel('x (px)', fontsize=8); axs[0, 0].set_ylabel('y (px)', fontsize=8)
+    axs[0, 0].set_xlabel('x (px)', fontsize=8)
+    axs[0, 0].set_ylabel('y (px)', fontsize=8)
     what = 'a 3-vs-7 model: it knows only 3 and 7' if three_seven else 'top-3 classes with probabilities'
     fig.suptitle(f"What the model saw: each image as a 28x28 MNIST-style digit ({what})", fontsize=10)
     fig.colorbar(img, ax=axs, shrink=0.8, label='ink (0 = background, 255 = full stroke)')
@@ -499,7 +502,7 @@ def main(argv:list|None=None): # what follows `lesson4`, e.g. `['train', '--epoc
               CliError)
         func, pos, _ = _COMMANDS[cmd]
         args = vars(_parser(cmd).parse_args(_bool_flags(func, argv[1:])))
-        args.pop('pdb', None); args.pop('xtra', None)
+        for k in ('pdb', 'xtra'): args.pop(k, None)   # fastcore's parser adds them
         if 'images' in args: func(args.pop('model'), *args.pop('images'), **args)
         else: func(**args)
     except CliError as e:

@@ -138,7 +138,7 @@ def atomic_dir(path): # the folder to create or replace
 
 # %% ../nbs/00_core.ipynb #f7ae3e6f
 _KINDS = {'lesson4': ("a `lesson4 train` model file (weights with their arch, classes and normalization)",
-                      "use it with `lesson4 predict` or `fastai_lesson4.cli.load_digit_model`"),
+                      "use it with `lesson4 predict` or `fastai_lesson4.models.load_digit_model`"),
           'fastai': ("a fastai `Learner.save` checkpoint (model and optimizer state, no architecture)",
                      "load it with `learn.load(name)` on a Learner built around the same model"),
           'state_dict': ("a bare model `state_dict` (what `Learner.save(name, with_opt=False)` or "

@@ -708,7 +708,7 @@ class MnistSteps(NamedTuple):
 def mnist_steps(im:Image.Image, # a picture of one digit: any size, grey, RGB or RGBA, dark-on-light or light-on-dark
                 name:str='image', # named in the error when there is no digit to find
                ) -> MnistSteps:
-    "What MNIST did to every digit, each stage kept: grey, light ink on black, cropped to the ink, 20 px, centred by mass"
+    "MNIST's preprocessing, each stage kept: grey, light ink on black, cropped to the ink, 20 px, centred by mass"
     drawn = grey8(im, background=255)   # transparent pixels are white paper
     a = drawn.astype(np.float32)/255
     h, w = a.shape

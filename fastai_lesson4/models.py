@@ -36,7 +36,7 @@ def digit_cnn(n_out:int=10): # outputs: 10 digits, or 1 for the 3-vs-7 task
 
 # %% ../nbs/04b_models.ipynb #m0de1010
 class DigitEnsemble(nn.Module):
-    "Average of `models`' class probabilities; returns their log, so `softmax`/`argmax` of the output are the ensemble's"
+    "Average of `models`' class probabilities, as their log: `softmax`/`argmax` of the output are the ensemble's"
     def __init__(self, models:list): # classifiers with the same outputs
         super().__init__()
         check(len(models) > 0, "DigitEnsemble: give at least one model")
@@ -83,7 +83,8 @@ def train_digits(x_train:torch.Tensor, y_train:torch.Tensor, # `uint8` digits `(
         else:
             if n_models > 1: print(f"model {i+1} of {n_models}")
             fit()
-        models.append(learn.model.eval()); learners.append(learn)
+        models.append(learn.model.eval())
+        learners.append(learn)
     return DigitEnsemble(models).eval(), learners
 
 # %% ../nbs/04b_models.ipynb #m0de1015
@@ -95,7 +96,8 @@ def predict_digits(model:nn.Module, # a classifier of `(B,1,28,28)` normalized d
     from fastai_lesson4.data import MNIST_MEAN, MNIST_STD
     mean,std = MNIST_MEAN if mean is None else mean, MNIST_STD if std is None else std
     dev = next(model.parameters()).device
-    was = model.training; model.eval()
+    was = model.training
+    model.eval()
     with torch.no_grad():
         out = torch.cat([model(((x[i:i+bs].to(dev).float()/255 - mean)/std).unsqueeze(1)).softmax(-1).cpu()
                          for i in range(0, len(x), bs)])
@@ -123,11 +125,13 @@ def cross_validate(x:torch.Tensor, y:torch.Tensor, # `uint8` digits `(N,28,28)` 
     check(all(0 <= f < k for f in folds), f"cross_validate: folds must be in 0..{k-1}, got {folds}")
     pred,accs,walls = torch.full((len(x),), -1, dtype=torch.long),[],[]
     for f in (core.progress(folds) if progress else folds):
-        vi = parts[f]; ti = torch.cat([p for j,p in enumerate(parts) if j != f])
+        vi = parts[f]
+        ti = torch.cat([p for j,p in enumerate(parts) if j != f])
         t0 = time.perf_counter()
         ens,_ = train_digits(x[ti], y[ti], x[vi], y[vi], **kwargs)
         pred[vi] = predict_digits(ens, x[vi]).argmax(1)
-        walls.append(time.perf_counter() - t0); accs.append((pred[vi] == y[vi]).float().mean().item())
+        walls.append(time.perf_counter() - t0)
+        accs.append((pred[vi] == y[vi]).float().mean().item())
         if progress: print(f'fold {f}: {accs[-1]:.2%} on {len(vi)} digits in {walls[-1]:.1f} s', flush=True)
     scored = pred >= 0
     acc = (pred[scored] == y[scored]).float().mean().item()
@@ -144,7 +148,7 @@ def _small_cnn(n_out:int) -> nn.Sequential:
     return nn.Sequential(conv(1, 16), conv(16, 32), conv(32, 64), conv(64, 64),
                          nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, n_out))
 
-def digit_model(arch:str='mlp', # 'linear', 'mlp' (784-`hidden`-n_out ReLU net), 'cnn' (four stride-2 convs) or 'ensemble'
+def digit_model(arch:str='mlp', # 'linear', 'mlp' (784-`hidden`-n_out ReLU net), 'cnn' (4 stride-2 convs), 'ensemble'
                 n_out:int=10, # outputs: 10 digits, or 1 for the 3-vs-7 task
                 n_models:int=3, # members of an 'ensemble': `DigitEnsemble` of `n_models` `digit_cnn`
                 hidden:int=100): # hidden units of the 'mlp'

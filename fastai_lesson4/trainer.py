@@ -6,7 +6,7 @@ Docs: https://fastai-lesson4.github.io/fastai_lesson4/trainer.html.md"""
 
 # %% ../nbs/11_trainer.ipynb #5b1d0d54
 from __future__ import annotations
-import math, threading, time
+import atexit, math, threading, time
 import numpy as np, torch
 from torch import nn
 import torch.nn.functional as F
@@ -89,14 +89,15 @@ def _gd_sgd(rs):
 def _lr_high(rs):
     r = rs[0]
     if r['diverged']:
-        return (f"No: at lr = {r['lr']:g} the {r['model']} net diverged after {r['step']} steps, its loss going from "
-                f"{r['first_loss']:.2f} to {r['worst_loss']:.3g}. Each step overshoots the valley further than the last: "
-                "reset, and try a learning rate ten times smaller.")
+        return (f"No: at lr = {r['lr']:g} the {r['model']} net diverged at step {r['diverged_at']}, its loss going from "
+                f"{r['first_loss']:.2f} to {r['worst_loss']:.3g}. Each step overshoots the valley further than "
+                "the last: reset, and try a learning rate ten times smaller.")
     return f"Yes: at lr = {r['lr']:g} it trained {r['step']} steps to a validation loss of {r['valid_loss']:.2f}."
 
 def _linear_relu(rs):
     lin, relu = rs
-    better = 'The ReLU net' if relu['valid_acc'] > lin['valid_acc'] else 'The linear model'
+    better = 'The ReLU net' if (-relu['valid_acc'], relu['valid_loss']) < (-lin['valid_acc'], lin['valid_loss']) \
+        else 'The linear model'
     return (f"After {lin['epoch']:.0f} epochs each, the linear model reads {_pct(lin['valid_acc'])} of the validation "
             f"digits right (loss {lin['valid_loss']:.2f}), the ReLU net with {relu['hidden']} hidden units "
             f"{_pct(relu['valid_acc'])} (loss {relu['valid_loss']:.2f}). {better} does better.")
@@ -117,19 +118,20 @@ EXPERIMENTS = {
     'gd-sgd': dict(title='GD vs SGD', verdict=_gd_sgd,
                    question="Gradient descent uses all 4,000 training digits for each step; SGD uses 64. With the "
                             "same 3 passes over the data, which gets further?",
-                   runs=[dict(model='linear', lr=0.5, bs=4000, epochs=3), dict(model='linear', lr=0.5, bs=64, epochs=3)]),
+                   runs=[dict(model='linear', lr=0.5, bs=4000, epochs=3),
+                         dict(model='linear', lr=0.5, bs=64, epochs=3)]),
     'lr-high': dict(title='A learning rate too high', verdict=_lr_high,
                     question="Will lr = 3 converge on the ReLU net?",
                     runs=[dict(model='relu', hidden=100, lr=3., bs=64, steps=300)]),
     'linear-relu': dict(title='Linear vs ReLU', verdict=_linear_relu,
                         question="Does a hidden layer with a ReLU read digits better than the linear model, with the "
-                                 "same learning rate and the same 3 epochs?",
-                        runs=[dict(model='linear', lr=0.1, bs=64, epochs=3),
-                              dict(model='relu', hidden=100, lr=0.1, bs=64, epochs=3)]),
+                                 "same learning rate and the same 5 epochs?",
+                        runs=[dict(model='linear', lr=0.5, bs=64, epochs=5),
+                              dict(model='relu', hidden=100, lr=0.5, bs=64, epochs=5)]),
     'noise': dict(title='20% noisy labels', verdict=_noise,
                   question="A fifth of the training labels are wrong. Trained long enough, does the network learn the "
                            "wrong labels too, and what does that do to the validation loss?",
-                  runs=[dict(model='relu', hidden=100, lr=0.1, bs=64, noise=0.2, epochs=40)]),
+                  runs=[dict(model='relu', hidden=100, lr=0.5, bs=64, noise=0.2, epochs=60)]),
 }
 
 # %% ../nbs/11_trainer.ipynb #c571fe77
@@ -158,7 +160,8 @@ class LiveTrainer:
         self._playing, self._pending, self._dirty, self._closed = False, 0, 'reset', False
         self._lr_new, self._redraw, self._built = None, False, threading.Event()
         self._predict_lock = threading.Lock()
-        self.learn, self.cbs, self.thread, self.error, self.diverged, self.experiment = None, {}, None, None, False, None
+        self.learn, self.cbs, self.thread, self.experiment = None, {}, None, None
+        self.error, self.diverged = None, False
         self.step, self.seen, self.run, self._rate = 0, 0, 0, (time.time(), 0, 0.)
         self._aug_view = DigitAugment(seed=seed)
         self._aug_digit = self.data.x_train[int((self.data.y_train == 3).nonzero()[0, 0])]
@@ -169,6 +172,7 @@ class LiveTrainer:
         if self.thread is None:
             self.thread = threading.Thread(target=self._loop, name='lesson4-trainer', daemon=True)
             self.thread.start()
+            atexit.register(self.close)   # stopped between batches, not killed inside torch at exit
         self._built.wait(60)
         return self
 
@@ -251,9 +255,9 @@ class LiveTrainer:
         self._y_train = noisy_labels(self.data.y_train, s['noise'], seed=self.seed)
         self.step, self.seen, self.diverged, self.error = 0, 0, False, None
         self._rate = (time.time(), 0, 0.)
-        every = max(1, min(25, round(1600/s['bs'])))   # steps between frames: several a second at any batch size
-        self.cbs = dict(loss=LiveLoss(every=2*every, n_valid=self.n_eval), weights=LiveWeights(every=every),
-                        landscape=LiveLandscape(every=every, n_points=self.n_eval))
+        self.cbs = dict(loss=LiveLoss(every=0.25, n_valid=self.n_eval), weights=LiveWeights(every=0.2),
+                        landscape=LiveLandscape(every=0.2, n_points=self.n_eval, max_share=0.2))   # several frames a second;
+        # the landscape may redraw its plane (in the background) for up to a fifth of the time: the marble stays on the map
         learn = Learner(self._loaders(), model, opt_func=SGD, lr=s['lr'], cbs=[_Gate(self), *self.cbs.values()])
         learn.remove_cbs([ProgressCallback, Recorder])   # the page draws the progress; `LiveLoss` records
         learn.logger = lambda *a: None
@@ -306,7 +310,9 @@ class LiveTrainer:
         if self.cbs['loss'].diverged and not self.diverged:
             self.diverged = True
             with self._cond: self._playing, self._pending = False, 0
-        if self.experiment is not None: self._experiment_step()
+        if self.experiment is not None:
+            if self.seen//self.n_train > (self.seen - bs)//self.n_train: self._curve.append(self.evaluate(True))
+            self._experiment_step()
 
 
     # -- Experiments: the lesson's questions, each a run or two from a reset, and what happened
@@ -322,6 +328,7 @@ class LiveTrainer:
 
     def _start_run(self, i:int):
         "The `i`-th run of the experiment: its settings from a reset, playing (the caller holds the lock)"
+        self._curve = []   # (epoch, valid loss, train loss) after each epoch: the same at any speed
         r = EXPERIMENTS[self.experiment['name']]['runs'][i]
         self.settings.update({**DEFAULTS, **{k: v for k, v in r.items() if k in DEFAULTS}})
         self._dirty, self._playing, self._pending = 'reset', True, 0
@@ -343,22 +350,26 @@ class LiveTrainer:
                 self.experiment = {**e, 'results': results, 'finding': spec['verdict'](results), 'done': True}
                 self._playing = False
 
-    def evaluate(self) -> tuple: # `(loss, accuracy)`, `None` for a loss that is not finite
-        "The current model's loss and accuracy on all the validation digits"
+    def evaluate(self, curve:bool=False): # `(loss, accuracy)`; or `(epoch, valid loss, train loss)` for a curve
+        "The current model's loss and accuracy on all the validation digits; or a point of the memorization curve"
         m = self.learn.model
-        x, y = self.data.x_valid.float()[:, None]/255, self.data.y_valid
         was = m.training
+        xs = [(self.data.x_valid, self.data.y_valid), (self.data.x_train[:self.n_eval], self._y_train[:self.n_eval])]
         with torch.no_grad():
-            out = m.eval()(x)
+            outs = [(m.eval()(x.float()[:, None]/255), y) for x, y in xs[:2 if curve else 1]]
             m.train(was)
-        return _finite(F.cross_entropy(out, y).item()), (out.argmax(1) == y).float().mean().item()
+        losses = [_finite(F.cross_entropy(o, y).item()) for o, y in outs]
+        if curve: return (self.epoch, *losses)   # the training digits with their labels, wrong ones too
+        out, y = outs[0]
+        return losses[0], (out.argmax(1) == y).float().mean().item()
 
     def result(self) -> dict:
         "Where the run stands: its settings, counters, losses on all the validation digits, and its loss curves"
         lf = self.cbs['loss'].frame()
         vl, va = self.evaluate()
         train = [v for v in lf['train'] if v is not None and math.isfinite(v)]
-        return dict(**self.settings, step=self.step, epoch=self.epoch, diverged=self.diverged, valid_loss=vl,
+        return dict(**self.settings, step=self.step, epoch=self.epoch, diverged=self.diverged,
+                    diverged_at=lf.get('diverged_at'), valid_loss=vl,
                     valid_acc=va, first_loss=train[0] if train else None, worst_loss=max(train) if train else None,
-                    valid_curve=[_finite(v) for v in lf['valid_loss']], train_curve=[_finite(v) for v in lf['train_eval_loss']],
-                    curve_epochs=[s*self.settings['bs']/self.n_train for s in lf['eval_steps']])
+                    curve_epochs=[e for e, _, _ in self._curve], valid_curve=[v for _, v, _ in self._curve],
+                    train_curve=[t for _, _, t in self._curve])
