@@ -226,7 +226,7 @@ def page(settings:dict, # the trainer's settings: the controls start from them
             id='augstrip-row', hidden=True))
     weights = _panel('weights', 3, 'Weights', "The first layer, live: the lesson's show_image(w[0].view(28,28)) for "
                      "every unit at once, red above zero and blue below.",
-        Canvas(id='templates', width=560, height=260), P(id='weights-caption', cls='caption'))
+        Canvas(id='templates', width=560, height=300), P(id='weights-caption', cls='caption'))
     landscape = _panel('landscape', 4, 'Landscape', "The marble on the real model's loss landscape: the loss on a "
                        "plane through the weights, the marble where the weights are now, and the path it rolled.",
         Canvas(id='landscape', width=560, height=380),

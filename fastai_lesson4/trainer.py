@@ -240,7 +240,8 @@ class LiveTrainer:
         return x.clamp(0, 1).mul(255).round().byte()[:, 0]
 
     # -- The training thread
-    def _loaders(self):
+    def loaders(self) -> TensorDataLoaders:
+        "The loaders of the current settings: the training digits with their (noisy) labels, raw [0,1] pixels"
         s = self.settings
         tfms = [DigitAugment(seed=self.seed + self.step)] if s['aug'] else None
         return TensorDataLoaders.from_tensors(self.data.x_train, self._y_train, self.data.x_valid, self.data.y_valid,
@@ -258,7 +259,7 @@ class LiveTrainer:
         self.cbs = dict(loss=LiveLoss(every=0.25, n_valid=self.n_eval), weights=LiveWeights(every=0.2),
                         landscape=LiveLandscape(every=0.2, n_points=self.n_eval, max_share=0.2))   # several frames a second;
         # the landscape may redraw its plane (in the background) for up to a fifth of the time: the marble stays on the map
-        learn = Learner(self._loaders(), model, opt_func=SGD, lr=s['lr'], cbs=[_Gate(self), *self.cbs.values()])
+        learn = Learner(self.loaders(), model, opt_func=SGD, lr=s['lr'], cbs=[_Gate(self), *self.cbs.values()])
         learn.remove_cbs([ProgressCallback, Recorder])   # the page draws the progress; `LiveLoss` records
         learn.logger = lambda *a: None
         self._models = (model, digit_model(MODELS[s['model']], hidden=s['hidden']))
@@ -273,7 +274,7 @@ class LiveTrainer:
                 self._lr_new = None
             try:
                 if dirty == 'reset' or self.learn is None: self._build()
-                elif dirty == 'loaders': self.learn.dls = self._loaders()
+                elif dirty == 'loaders': self.learn.dls = self.loaders()
                 self._built.set()
                 self.learn.fit(10**9, lr=self.settings['lr'])   # until the gate stops it
             except Exception as e:   # said in the status; the thread waits for a reset or a change
@@ -285,6 +286,7 @@ class LiveTrainer:
 
     def _wait_turn(self):
         "In the training thread, before each training batch: apply what changed, then wait for play or a step"
+        if self._playing and not (self._dirty or self._closed or self._redraw) and self._lr_new is None: return   # no lock
         while True:
             with self._cond:
                 if self._lr_new is not None:

@@ -72,7 +72,7 @@ function colourbar(c, x, y, w, h, cmap, lo, hi, label, ticks) {   // vertical, `
   c.textBaseline = 'middle';
   for (const [v, t] of ticks) c.fillText(t, x + w + 4, y + h * (1 - (v - lo) / (hi - lo || 1)));
   c.save();
-  c.translate(x + w + 40, y + h / 2);
+  c.translate(x + w + 50, y + h / 2);
   c.rotate(-Math.PI / 2);
   c.textAlign = 'center';
   c.fillText(label, 0, 0);
@@ -88,10 +88,15 @@ function lineChart(cv, series, {xlabel, ylabel, empty = 'no data yet: press play
     x0 = Math.min(...pts.map(p => p[0]));
     x1 = Math.max(...pts.map(p => p[0]));
     if (x1 <= x0) x1 = x0 + 1;
-    const ys = pts.map(p => p[1]).sort((a, b) => a - b);
-    y0 = Math.min(0, ys[0]);
-    const med = ys[Math.floor(ys.length / 2)];
-    y1 = Math.max(Math.min(ys[ys.length - 1], 10 * med) * 1.05, 1e-3);   // a blow-up does not flatten the rest
+    y0 = Math.min(0, ...pts.map(p => p[1]));
+    y1 = 1e-3;
+    for (const s of series) {   // each curve's start and its 99th percentile: a lone spike does not flatten the rest
+      const ys = s.y.filter(v => v != null && isFinite(v));
+      if (!ys.length) continue;
+      const sorted = [...ys].sort((a, b) => a - b);
+      y1 = Math.max(y1, ys[0], sorted[Math.floor(0.99 * (sorted.length - 1))]);
+    }
+    y1 *= 1.05;
   }
   const X = x => m.l + (x - x0) / (x1 - x0) * (W - m.l - m.r), Y = y => H - m.b - (y - y0) / (y1 - y0) * (H - m.t - m.b);
   c.strokeStyle = '#ddd';
@@ -168,9 +173,14 @@ function drawLoss(f) {
 
 // ---------- the first layer: templates, hidden units or filters ----------
 function drawWeights(f) {
-  const cv = $('templates'), c = ctx2d(cv), vals = int8s(f.data), n = f.n, h = f.h, w = f.w;
-  const cols = n <= 10 ? 5 : Math.min(8, n), rows = Math.ceil(n / cols), cb = 70, titleH = 14;
-  const sc = Math.max(1, Math.floor(Math.min((cv.width - cb - 8) / cols / (w + 2), (cv.height - 4) / rows / (h + 2 + titleH / 3))));
+  const cv = $('templates'), vals = int8s(f.data), n = f.n, h = f.h, w = f.w, cb = 70, titleH = 14, maxH = 420;
+  const fit = k => Math.floor(Math.min((cv.width - cb - 8) / k / (w + 2),
+                                       (maxH - titleH) / Math.ceil(n / k) / (h + 2 + titleH / 2)));   // px per weight
+  let cols = 1;
+  for (let k = 2; k <= n; k++) if (fit(k) >= fit(cols)) cols = k;   // the biggest pictures; then the fewest rows
+  const rows = Math.ceil(n / cols), sc = Math.max(1, fit(cols)), height = titleH + rows * ((h + 2) * sc + titleH);
+  if (cv.height !== height) cv.height = height;
+  const c = ctx2d(cv);
   const colour = v => lerp3(RDBU, (v / 127 + 1) / 2);
   c.textAlign = 'center';
   c.textBaseline = 'bottom';
@@ -197,7 +207,7 @@ function drawLandscape(f) {
     c.fillText('drawing the landscape…', $('landscape').width / 2, $('landscape').height / 2);
     return;
   }
-  const cv = $('landscape'), c = ctx2d(cv), m = {l: 48, r: 84, t: 10, b: 40};
+  const cv = $('landscape'), c = ctx2d(cv), m = {l: 48, r: 96, t: 10, b: 40};
   const W = cv.width - m.l - m.r, H = cv.height - m.t - m.b, L = f.loss, ny = L.length, nx = L[0].length;
   const fin = L.flat().filter(v => v != null && isFinite(v)), lo = Math.log(Math.min(...fin)), hi = Math.log(Math.max(...fin));
   const levels = 14, t = v => v == null || !isFinite(v) ? 1 : Math.floor((Math.log(v) - lo) / (hi - lo || 1) * levels) / levels;
