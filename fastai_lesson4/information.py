@@ -36,7 +36,7 @@ def entropy_bits(counts:torch.Tensor, # how often each outcome occurred
                  ) -> torch.Tensor:
     "Entropy in bits of the empirical distribution with these `counts` (zeros allowed)"
     p = counts.double()/counts.sum()
-    return -torch.xlogy(p, p).sum().float()/_LN2
+    return (0. - torch.xlogy(p, p).sum()).float()/_LN2                  # 0 - 0 is +0.0, not -0.0
 
 def label_entropy(y, # labels, as `as_classes` takes them
                   ) -> torch.Tensor:
