@@ -149,7 +149,7 @@ def _fork_rng(device):
 
 # %% ../nbs/05a_information.ipynb #ef5b4d06
 class InformationPlane(FitScopedCallback):
-    "I(X;T) and I(T;Y) of the chosen layers on a fixed probe set, by (adaptive) binning and the KDE bound, during training"
+    "I(X;T) and I(T;Y) of chosen layers on a fixed probe set, by (adaptive) binning and the KDE bound, during training"
     order,run_valid = 0,False
     def __init__(self, probe:tuple|None=None, # `(x, y)` in the model's input format; default: drawn from `dls.valid`
                  n_probe:int=1000, # probe size drawn from the validation set when `probe` is None
@@ -295,8 +295,8 @@ class InformationPlane(FitScopedCallback):
         ep = self.epochs.numpy()
         norm = plt.Normalize(ep.min(), max(ep.max(), ep.min()+1e-9))
         mk = 'osD^vP*X'
-        names = {'bin': f'binning ({self.n_bins} bins)', 'adaptive': f'adaptive binning ({self.n_bins} equal-mass bins)',
-                 'kde': f'KDE upper bound (σ²={self.var:g})'}
+        names = {'bin': f'binning ({self.n_bins} bins)', 'kde': f'KDE upper bound (σ²={self.var:g})',
+                 'adaptive': f'adaptive binning ({self.n_bins} equal-mass bins)'}
         for ax,est in zip(axs, self.estimators):
             ixt,ity = (v.numpy() for v in self.plane(est))
             for i,nm in enumerate(self.layer_names):
@@ -363,7 +363,7 @@ def _icosahedron() -> torch.Tensor:
 def tishby_points(seed:int=0, # seed of the jitter
                   jitter:float=0.15, # size of the random step that moves each vertex
                  ) -> torch.Tensor:
-    "The 12 points `(12, 3)` of `tishby_task`: an icosahedron's vertices, each moved by a seeded random step, unit length"
+    "The 12 points `(12, 3)` of `tishby_task`: an icosahedron's vertices, each moved a seeded random step, unit length"
     seed = check_num('seed', seed, integer=True, prefix='tishby_points: ')
     g = torch.Generator().manual_seed(seed)
     v = _icosahedron() + check_num('jitter', jitter, 0, prefix='tishby_points: ')*torch.randn(12, 3, generator=g,
