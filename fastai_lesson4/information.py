@@ -1,4 +1,4 @@
-"""Mutual information between each layer and the input, and between each layer and the label, estimated while a network trains: the information plane of Shwartz-Ziv & Tishby (2017) as a callback, with the binning and KDE estimators of both papers, and random labels (Zhang et al. 2017) to make a network memorize.
+"""Mutual information between each layer and the input, and between each layer and the label, estimated while a network trains: the information plane of Shwartz-Ziv & Tishby (2017) as a callback, with the binning and KDE estimators of both papers, adaptive (equal-mass) binning (Chelombiev et al. 2019), and random labels (Zhang et al. 2017) to make a network memorize.
 
 Docs: https://fastai-lesson4.github.io/fastai_lesson4/information.html.md"""
 
@@ -26,7 +26,7 @@ _LN2 = math.log(2)
 
 def as_classes(y, # class indices `(N,)`, float targets `(N,)`/`(N,1)`, or one-hot/score rows `(N,C)`
                ) -> torch.Tensor:
-    "Class indices `(N,)` from class indices, one float target per item (`>0.5` is class 1) or one-hot/score rows (argmax)"
+    "Class indices `(N,)` from class indices, a float target per item (`>0.5`: class 1) or one-hot/score rows (argmax)"
     y = torch.as_tensor(y)
     if not y.is_floating_point(): return y.reshape(len(y)).long()
     y = y.reshape(len(y), -1)
@@ -70,7 +70,7 @@ def _group_counts(keys:torch.Tensor, perm:torch.Tensor|None=None) -> torch.Tenso
 def bin_codes(t:torch.Tensor, # activations `(N,...)`
               n_bins:int=30, # equal bins over the range of all of `t`
              ) -> torch.Tensor:
-    "Bin index in `[0, n_bins)` of every activation of `t` `(N,...)`, equal bins over the range of all of `t`, as `(N,D)`"
+    "Bin index in `[0, n_bins)` of every activation of `t` `(N,...)`, equal bins over all of `t`'s range, as `(N,D)`"
     t = t.detach().flatten(1).float()
     lo,hi = t.amin(), t.amax()
     return ((t-lo)*(n_bins/(hi-lo).clamp_min(1e-30))).long().clamp_(0, n_bins-1)
@@ -233,7 +233,7 @@ class InformationPlane(FitScopedCallback):
         return f
 
     def _measure(self):
-        "One probe pass, both estimators on every layer: one `(layers, len(cols))` tensor on the device"
+        "One probe pass, the chosen estimators on every layer: one `(layers, len(cols))` tensor on the device"
         model = self.learn.model
         was = model.training
         hooks = [m.register_forward_hook(self._hook(i)) for i,m in enumerate(self._mods)]   # only for this pass

@@ -86,7 +86,7 @@ def _in_notebook() -> bool:
     return ip is not None and type(ip).__name__ != 'TerminalInteractiveShell'
 
 class LiveCallback(FitScopedCallback):
-    "Base of the live callbacks: counts training steps over all fits, records every `every` seconds, publishes `frame()`"
+    "Base of the live callbacks: counts steps over all fits, records every `every` seconds, publishes `frame()`"
     order,run_valid = 65,False   # after the Recorder (50), as fastai's `ShowGraphCallback`
     def __init__(self, every:float=0.5, # seconds between two records; 0: after every step
                  show:bool=False, # in a notebook: draw `plot()` and redraw it in place after each epoch and at the end
@@ -192,23 +192,25 @@ def weight_pictures(layer:nn.Module, # a `Linear` or `Conv*` layer
     return w.reshape(len(w), s, s) if s*s == w.shape[1] else w.reshape(len(w), 1, -1)
 
 class LiveWeights(LiveCallback):
-    "The first weight layer as pictures, every `every` steps: a linear model's class templates, an MLP's hidden units, a CNN's filters"
+    "The first weight layer as pictures every `every` seconds: class templates, hidden units or filters"
     def __init__(self, every:float=0.5, # seconds between two frames (0: every step)
                  n:int=16, # most pictures (a linear model's templates: all of them)
-                 layer:nn.Module|None=None, # the `Linear`/`Conv` layer to watch; default: the first one (`first_weight_layer`)
+                 layer:nn.Module|None=None, # `Linear`/`Conv` layer to watch (default: `first_weight_layer`)
                  show:bool=False, # in a notebook: draw the pictures and redraw them in place during `fit`
                  max_share:float|None=1/30): # a frame waits at least its own cost / `max_share` (None: only `every`)
         super().__init__(every, show, max_share)
         self.n = check_num('`n`', n, lo=1, integer=True, prefix='LiveWeights: ')
         check(layer is None or isinstance(getattr(layer, 'weight', None), torch.Tensor),
-              f"LiveWeights: `layer` must be a module with a `.weight` (Linear or Conv) or None, got {type(layer).__name__}",
+              f"LiveWeights: `layer` must be a module with a `.weight` (Linear or Conv) or None, "
+              f"got {type(layer).__name__}",
               TypeError)
         self.layer = layer
 
     def start(self):
         model = self.learn.model
         self._layer = self.layer if self.layer is not None else first_weight_layer(model)
-        last = [m for m in model.modules() if isinstance(getattr(m, 'weight', None), torch.Tensor) and m.weight.dim()>=2]
+        has_w = lambda m: isinstance(getattr(m, 'weight', None), torch.Tensor) and m.weight.dim() >= 2
+        last = [m for m in model.modules() if has_w(m)]
         w = self._layer.weight
         if w.dim() > 2: self._kind = 'filters'
         else: self._kind = 'templates' if self._layer is last[-1] else 'units'
@@ -216,7 +218,8 @@ class LiveWeights(LiveCallback):
         vocab = getattr(self.learn.dls, 'vocab', None)
         names = [str(v) for v in vocab] if vocab is not None and len(vocab) == len(w) else None
         self._k = k
-        self._labels = names[:k] if self._kind == 'templates' and names else [f'{self._kind[:-1]} {i}' for i in range(k)]
+        if self._kind == 'templates' and names: self._labels = names[:k]
+        else: self._labels = [f'{self._kind[:-1]} {i}' for i in range(k)]
         self._name = layer_name(self._layer)
 
     def record(self):
@@ -228,31 +231,33 @@ class LiveWeights(LiveCallback):
 
     def plot(self, frame:dict|None=None, # a frame to draw (default: the latest)
             ):
-        "Draw a frame's pictures on one colour scale centred at zero (red +, blue −), with a colour bar; returns the `Figure`"
+        "Draw a frame's pictures on one colour scale centred at zero (red +, blue −) with a colour bar; a `Figure`"
         f = self.frame() if frame is None else frame
         check(f is not None, "LiveWeights.plot: nothing recorded yet: fit with this callback first")
         what = dict(templates='class templates', units='hidden units', filters='filters')[f['kind']]
-        title = f"{f['layer']}: {f['n']} {what} at step {f['step']} (epoch {f['epoch']:.2f})\ncolour scale ±{f['scale']:.3g}"
+        title = (f"{f['layer']}: {f['n']} {what} at step {f['step']} (epoch {f['epoch']:.2f})\n"
+                 f"colour scale ±{f['scale']:.3g}")
         return show_weights(dequantize(f), labels=f['labels'], vmax=f['scale'] or 1., title=title)
 
 # %% ../nbs/05b_live.ipynb #966e99a3
 def _finite(v:float) -> float|None: return v if math.isfinite(v) else None
 
 class LiveLoss(LiveCallback):
-    "Batch loss of every step (binned to at most `max_points`), and every `every` steps loss and accuracy on fixed valid and train items"
+    "Batch losses (at most `max_points`), and every `every` seconds loss and accuracy on fixed valid and train items"
     def __init__(self, every:float=0.5, # seconds between two evaluations (and frames); 0: every step
                  n_valid:int=1000, # items of `dls.valid` (and of `dls.train`) evaluated each time, the first ones
-                 max_points:int=500, # most points kept per curve: then neighbours are averaged in pairs (train) or every other is dropped (evaluations)
+                 max_points:int=500, # most points per curve: then batch losses merge in pairs, evaluations halve
                  div_factor:float=3., # diverged: a batch loss above `div_factor`× the first one + 1 ...
                  div_after:int=10, # ... after this many steps, or any batch loss that is not finite
                  stop:bool=False, # cancel the fit (`CancelFitException`) once it diverged
                  show:bool=False, # in a notebook: draw the curves and redraw them in place during `fit`
-                 max_share:float|None=1/30): # an evaluation waits at least its own cost / `max_share` (None: only `every`)
+                 max_share:float|None=1/30): # an evaluation waits ≥ its own cost / `max_share` (None: only `every`)
         super().__init__(every, show, max_share)
         p = 'LiveLoss: '
         self.n_valid = check_num('`n_valid`', n_valid, lo=1, integer=True, prefix=p)
         self.max_points = check_num('`max_points`', max_points, lo=4, integer=True, prefix=p)
-        check(self.max_points % 2 == 0, f"LiveLoss: `max_points` must be even (points merge in pairs), got {max_points}")
+        check(self.max_points % 2 == 0,
+              f"LiveLoss: `max_points` must be even (points merge in pairs), got {max_points}")
         self.div_factor = check_num('`div_factor`', div_factor, lo=1, prefix=p)
         self.div_after = check_num('`div_after`', div_after, lo=0, integer=True, prefix=p)
         self.stop = stop
@@ -273,7 +278,7 @@ class LiveLoss(LiveCallback):
 
     @property
     def diverged(self) -> bool:
-        "Whether a batch loss was not finite, or rose above `div_factor`× the first batch loss + 1 after `div_after` steps"
+        "Whether a batch loss was not finite, or above `div_factor`× the first one + 1 after `div_after` steps"
         return self._diverged_at is not None
 
     def _push(self, step, v):
@@ -305,7 +310,9 @@ class LiveLoss(LiveCallback):
         if len(self._esteps) == self.max_points:
             for k in ('_esteps','_vloss','_vacc','_tloss'): setattr(self, k, getattr(self, k)[1::2])
         self._esteps.append(self._step)
-        self._vloss.append(_finite(vl)); self._vacc.append(_finite(va)); self._tloss.append(_finite(tl))
+        self._vloss.append(_finite(vl))
+        self._vacc.append(_finite(va))
+        self._tloss.append(_finite(tl))
         gap = None if self._vloss[-1] is None or self._tloss[-1] is None else self._vloss[-1]-self._tloss[-1]
         self._frame = dict(step=self._step, epoch=self._epoch(), steps=list(self._steps), train=list(self._train),
                            bin=self._w, eval_steps=list(self._esteps), valid_loss=list(self._vloss),
@@ -322,24 +329,29 @@ class LiveLoss(LiveCallback):
 
     def plot(self, frame:dict|None=None, # a frame to draw (default: the latest)
              figsize:tuple=(9,3.4)): # width, height in inches
-        "Loss curves (every batch, the fixed train and valid items) and the valid accuracy against steps; returns the `Figure`"
+        "Loss curves (every batch, the fixed train and valid items) and valid accuracy against steps; a `Figure`"
         f = self.frame() if frame is None else frame
         check(f is not None, "LiveLoss.plot: nothing recorded yet: fit with this callback first")
         fig,(a0,a1) = plt.subplots(1, 2, figsize=figsize)
         nan = lambda xs: [float('nan') if v is None else v for v in xs]
         lbl = 'batch loss' + (f' (mean of {f["bin"]})' if f['bin'] > 1 else '')
         a0.plot(f['steps'], nan(f['train']), lw=0.8, alpha=0.5, color='C0', label=lbl)
-        a0.plot(f['eval_steps'], nan(f['train_eval_loss']), '-o', ms=3, color='C0', label=f"{f['n_train_eval']} train items")
+        a0.plot(f['eval_steps'], nan(f['train_eval_loss']), '-o', ms=3, color='C0',
+                label=f"{f['n_train_eval']} train items")
         a0.plot(f['eval_steps'], nan(f['valid_loss']), '-o', ms=3, color='C1', label=f"{f['n_valid']} valid items")
         if f['diverged']:
             a0.axvline(f['diverged_at'], color='C3', ls='--', lw=1, label=f"diverged at step {f['diverged_at']}")
             a0.set_yscale('log')
-        a0.set_xlabel('step (batches trained)', fontsize=9); a0.set_ylabel('loss', fontsize=9)
-        a0.set_title(f"loss at step {f['step']} (epoch {f['epoch']:.2f})", fontsize=10); a0.legend(fontsize=8)
+        a0.set_xlabel('step (batches trained)', fontsize=9)
+        a0.set_ylabel('loss', fontsize=9)
+        a0.set_title(f"loss at step {f['step']} (epoch {f['epoch']:.2f})", fontsize=10)
+        a0.legend(fontsize=8)
         a1.plot(f['eval_steps'], nan(f['valid_acc']), '-o', ms=3, color='C1')
-        a1.set_xlabel('step (batches trained)', fontsize=9); a1.set_ylabel('accuracy', fontsize=9)
+        a1.set_xlabel('step (batches trained)', fontsize=9)
+        a1.set_ylabel('accuracy', fontsize=9)
         acc = f['last_valid_acc']
-        a1.set_title(f"accuracy on {f['n_valid']} valid items" + (f": {acc:.3f}" if acc is not None else ''), fontsize=10)
+        a1.set_title(f"accuracy on {f['n_valid']} valid items" + (f": {acc:.3f}" if acc is not None else ''),
+                     fontsize=10)
         for a in (a0,a1): a.tick_params(labelsize=8)
         fig.tight_layout()
         return fig
@@ -348,7 +360,7 @@ class LiveLoss(LiveCallback):
 def plane_coords(v:torch.Tensor, # flat parameter vectors `(k, P)` (or one, `(P,)`)
                  centre:torch.Tensor, d1:torch.Tensor, d2:torch.Tensor, # the plane: `centre + x·d1 + y·d2`
                 ) -> tuple: # `(coords (k, 2), off (k,))`
-    "Coordinates of the points of the plane nearest to `v` (least squares: `d1`, `d2` need not be unit or orthogonal), and each one's distance off the plane"
+    "Plane coordinates nearest to `v` (least squares: `d1`, `d2` need not be orthonormal) and distances off the plane"
     m = (v.reshape(-1, centre.numel()) - centre).double()
     D = torch.stack([d1, d2], 1).double()
     coords = torch.linalg.solve(D.T @ D, (m @ D).T).T
@@ -357,7 +369,7 @@ def plane_coords(v:torch.Tensor, # flat parameter vectors `(k, P)` (or one, `(P,
 def pca_plane(trail:torch.Tensor, # flat parameter vectors `(k, P)`: where the weights have been
               centre:torch.Tensor, # the plane's centre (e.g. the current weights)
               tol:float=1e-6): # singular values below `tol`× the largest count as zero
-    "First two principal directions (unit vectors) of the trail about `centre`, signed so the trail starts at negative coordinates; `None` for a direction the trail doesn't span"
+    "The trail's first two principal unit directions about `centre`, signed so it starts negative; `None` if unspanned"
     m = (trail - centre).double()
     if len(m) == 0 or not bool((m != 0).any()): return None,None
     _,S,Vh = torch.linalg.svd(m, full_matrices=False)
@@ -377,7 +389,7 @@ def random_plane(model:nn.Module, # the network
 # %% ../nbs/05b_live.ipynb #3e5211ea
 def linear_chain(model:nn.Module, # the model
                 ) -> list|None:
-    "The model's modules in order if it is only `Linear` layers and modules without parameters or buffers (a linear model, an MLP), else None"
+    "The model's modules in order if only `Linear` layers and modules without parameters or buffers (an MLP), else None"
     mods = []
     def walk(m):
         if isinstance(m, nn.Sequential):
@@ -397,7 +409,7 @@ def _slicer(model):
     return lambda vec, p: vec[offs[id(p)]:offs[id(p)]+p.numel()].view(p.shape)
 
 def _grid_chain(chain, model, loss_func, xb, yb, vs, a, b, max_elems):
-    "Losses at the points `vs[0] + a·vs[1] + b·vs[2]` of a linear chain: the first Linear as three matmuls, the rest batched"
+    "Losses at the points `vs[0] + a·vs[1] + b·vs[2]` of a linear chain: first Linear as 3 matmuls, the rest batched"
     sl = _slicer(model)
     x = xb[0]
     i0 = next(i for i,m in enumerate(chain) if isinstance(m, nn.Linear))
@@ -448,7 +460,7 @@ def grid_loss(model:nn.Module, # the network (its own weights are not used, nor 
               xs:torch.Tensor, ys:torch.Tensor, # grid coordinates along `d1` and `d2`
               max_elems:int=2**20, # fast path: activations held at once (bounds the memory)
              ) -> torch.Tensor: # `(len(ys), len(xs))`: row j is `ys[j]`
-    "Mean loss at every grid point `centre + x·d1 + y·d2`, in eval mode under `no_grad`; fast for linear models and MLPs"
+    "Mean loss at every grid point `centre + x·d1 + y·d2`, in eval mode under `no_grad`; fast for linear models, MLPs"
     dev = centre.device
     xs,ys = torch.as_tensor(xs, dtype=centre.dtype, device=dev),torch.as_tensor(ys, dtype=centre.dtype, device=dev)
     a,b = xs.repeat(len(ys)),ys.repeat_interleave(len(xs))
@@ -460,7 +472,7 @@ def grid_loss(model:nn.Module, # the network (its own weights are not used, nor 
 
 # %% ../nbs/05b_live.ipynb #5f7553e6
 def _quiet_copy(model):
-    "A copy of `model` to evaluate in another thread: eval mode, without the forward hooks other callbacks put on the original"
+    "A copy of `model` to evaluate in another thread: eval mode, without the forward hooks of other callbacks"
     m = copy.deepcopy(model)
     for o in m.modules():
         o._forward_hooks.clear()
@@ -470,16 +482,16 @@ def _quiet_copy(model):
 class LiveLandscape(LiveCallback):
     "The marble on the real loss landscape: a loss grid on a plane through the weights, and where training goes on it"
     def __init__(self, every:float=0.5, # seconds between two marble positions (and frames); 0: every step
-                 n_points:int=1000, # items the loss is measured on (the grid and the marble), the first of `data`'s loader
+                 n_points:int=1000, # items the loss (grid and marble) is measured on: the first of `data`'s loader
                  steps:int=21, # grid points per axis
-                 method:str='pca', # 'pca': the trail's first two principal directions; 'random': filter-normalized random ones
+                 method:str='pca', # 'pca': the trail's principal directions; 'random': filter-normalized random ones
                  data:str='train', # 'train' or 'valid': whose items
                  span:float=1., # a random plane's grid covers [-span, span] (in filter norms) on both axes
                  max_trail:int=64, # most weight vectors kept (then every other one is dropped)
                  seed:int=42, # seed of the random directions
                  background:bool=True, # redraw in a thread on a copy of the model (False: in the training thread)
                  show:bool=False, # in a notebook: draw the map and redraw it in place during `fit`
-                 max_share:float|None=1/30): # a record (and a redraw in the training thread) waits at least its cost / `max_share`
+                 max_share:float|None=1/30): # a record (and a non-`background` redraw) waits ≥ its cost / `max_share`
         super().__init__(every, show, max_share)
         p = 'LiveLandscape: '
         self.n_points = check_num('`n_points`', n_points, lo=1, integer=True, prefix=p)
@@ -512,7 +524,9 @@ class LiveLandscape(LiveCallback):
             if len(self._vecs) == self.max_trail:
                 keep = sorted(set(range(0, len(self._vecs), 2)) | {len(self._vecs)-1})
                 for k in ('_vecs','_tsteps','_tloss','_tcoords'): setattr(self, k, [getattr(self, k)[i] for i in keep])
-            self._vecs.append(vec); self._tsteps.append(self._step); self._tloss.append(_finite(loss))
+            self._vecs.append(vec)
+            self._tsteps.append(self._step)
+            self._tloss.append(_finite(loss))
             self._tcoords.append(self._project(vec))
         why = self._redraw_reason()
         if why and not self.redrawing and (why in ('asked','first') or time.perf_counter() >= self._redrawn):
@@ -538,7 +552,7 @@ class LiveLandscape(LiveCallback):
         return [float(c[0,0]), float(c[0,1])]
 
     def _redraw_reason(self) -> str|None:
-        "Why the plane must change now, or None: asked to, none yet, the marble left the map, or the trail can now give a PCA plane"
+        "Why the plane must change now, or None: asked, none yet, the marble left the map, or the trail now allows PCA"
         if self._want is not None: return 'asked'
         pl = self._plane
         if pl is None: return 'first'
@@ -581,7 +595,8 @@ class LiveLandscape(LiveCallback):
             c,_ = plane_coords(trail, centre, d1, d2)
             lo,hi = c.min(0).values,c.max(0).values
             e = max(float((hi-lo).max()), 1e-6)
-            xs = torch.linspace(float(lo[0]) - e/4, float(hi[0]) + 3*e/4, self.steps)   # room ahead: the walk goes to +x
+            # room ahead: the walk goes to +x
+            xs = torch.linspace(float(lo[0]) - e/4, float(hi[0]) + 3*e/4, self.steps)
             mid = float(lo[1]+hi[1])/2
             ys = torch.linspace(mid - e, mid + e, self.steps)
         loss = grid_loss(model, loss_func, *self._items, centre, d1, d2, xs, ys)
@@ -600,7 +615,7 @@ class LiveLandscape(LiveCallback):
             with self._lock: return self._install(plane, True)
         self._plane = plane
         self._plane_id += 1
-        wait = 0 if self.max_share is None else plane['seconds']/self.max_share   # redraws take ≤ `max_share` of the time
+        wait = 0 if self.max_share is None else plane['seconds']/self.max_share   # redraws: ≤ `max_share` of the time
         self._redrawn = time.perf_counter() + wait
         if self._vecs:
             c,off = plane_coords(torch.stack(self._vecs), plane['centre'], plane['d1'], plane['d2'])
@@ -621,8 +636,9 @@ class LiveLandscape(LiveCallback):
 
     def redraw(self, method:str|None=None, # 'pca' or 'random'; default: the callback's `method`
               ) -> int|None: # the new plane's `plane_id`, or None when it will come at the next record of a fit
-        "A new plane through the current weights with its loss grid: now when no fit runs, else at the fit's next record"
-        check(method in (None,'pca','random'), f"LiveLandscape.redraw: `method` must be 'pca', 'random' or None, got {method!r}")
+        "A new plane through the current weights with its loss grid: now if no fit runs, else at the fit's next record"
+        check(method in (None,'pca','random'),
+              f"LiveLandscape.redraw: `method` must be 'pca', 'random' or None, got {method!r}")
         if self._in_fit:
             self._want = method or self.method
             return None
@@ -641,13 +657,15 @@ class LiveLandscape(LiveCallback):
         nan = lambda v: float('nan') if v is None else v
         s = LossSurface(torch.tensor(f['xs']), torch.tensor(f['ys']),
                         torch.tensor([[nan(v) for v in row] for row in f['loss']]), None, None)
-        path = DescentPath(torch.tensor(f['trail']).reshape(-1, 2), f['trail_steps'], None, None) if f['trail'] else None
+        path = None
+        if f['trail']: path = DescentPath(torch.tensor(f['trail']).reshape(-1, 2), f['trail_steps'], None, None)
         what = 'PCA of the trail' if f['method'] == 'pca' else 'random filter-normalized directions'
         fig = plot_surface(s, path, figsize=None if ax is not None else figsize, ax=ax,
                            title=f"loss on {f['n_points']} {f['data']} items, plane {f['plane_id']} ({what})")
         ax = fig.axes[0] if ax is None else ax
         if f['marble'] is not None:
-            ax.plot(*f['marble'][:2], 'o', color='red', mec='w', ms=10, label=f"step {f['step']}: loss {nan(f['marble'][2]):.3f}")
+            ax.plot(*f['marble'][:2], 'o', color='red', mec='w', ms=10,
+                    label=f"step {f['step']}: loss {nan(f['marble'][2]):.3f}")
             ax.legend(fontsize=7, loc='best')
         unit = ' (parameter distance)' if f['method'] == 'pca' else ' (filter norms)'
         ax.set_xlabel(('PCA direction 1' if f['method'] == 'pca' else 'direction 1') + unit, fontsize=8)
