@@ -14,8 +14,8 @@ from PIL import Image
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, FileResponse, StreamingResponse
 from starlette.middleware import Middleware
-from fasthtml.common import (FastHTML, Title, Meta, Link, Script, Main, Header, Section, H1, H2, H3, P, Div, Span, Canvas,
-                             Button, Form, Label, Input, Select, Option, Small, A, Code)
+from fasthtml.common import (FastHTML, Title, Meta, Link, Script, Main, Header, Section, H1, H2, H3, P, Div, Span,
+                             Canvas, Button, Form, Label, Input, Select, Option, Small, A)
 from .core import check
 from .data import load_picture, mnist_steps
 from .models import load_digit_model, class_probs
@@ -141,7 +141,9 @@ def _image_part(ctype:str, body:bytes) -> bytes:
     check(parts, "no field named 'image' in the form: send the picture as the file field 'image'")
     return parts[0].get_payload(decode=True) or b''
 
-def _b64(a:np.ndarray) -> dict: return dict(h=int(a.shape[0]), w=int(a.shape[1]), data=base64.b64encode(a.tobytes()).decode())
+def _b64(a:np.ndarray) -> dict:
+    "A `uint8` picture as the page draws it: its height, width and bytes in base64"
+    return dict(h=int(a.shape[0]), w=int(a.shape[1]), data=base64.b64encode(a.tobytes()).decode())
 
 def _shown(a:np.ndarray, size:int=96) -> np.ndarray:
     "`a` scaled down to at most `size` px a side, to show (the ink of a big photo)"
@@ -166,7 +168,14 @@ def predict_json(trainer:LiveTrainer, # the trainer whose current model reads th
     return res
 
 # %% ../nbs/12_serve.ipynb #d2444aa6
-def _panel(id_, n, title, caption, *body): 
+_POST = dict(hx_post='/control', hx_swap='none', hx_params='action,model,hidden,lr,bs,aug,noise')   # a control's POST
+_BS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4000]   # 4000: the whole training set, gradient descent
+_STEPS = [('step-drawn', "what was drawn, and the ink's box"), ('step-ink', "the ink's box, white on black"),
+          ('step-fitted', 'fitted: longer side 20 px'), ('step-centred', 'centred by mass in 28×28'),
+          ('step-input', "the model's input (x/255)")]
+
+def _panel(id_, n, title, caption, *body):
+    "A numbered panel with its title and one-sentence caption"
     return Section(H2(f"{n}. {title}"), P(caption, cls='caption'), *body, id=f'panel-{id_}', cls='panel')
 
 def _slider(label, id_, name, lo, hi, step, shown, value):
@@ -174,78 +183,77 @@ def _slider(label, id_, name, lo, hi, step, shown, value):
     return Div(Label(label, fr=id_), Input(type='range', id=id_, min=lo, max=hi, step=step, value=shown),
                Span(id=f'{name}-out', cls='out'), Input(type='hidden', name=name, value=value), cls='row')
 
-def page(settings:dict, # the trainer's settings: the controls start from them
-         file_meta:dict|None=None): # `meta` of the `--model` model, if one was given
-    "The page: six panels, each titled with a caption; the canvases are filled by `static/lesson4.js`"
-    bss = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4000]
-    steps = [('step-drawn', 'what was drawn, and the ink\'s box'), ('step-ink', 'the ink\'s box, white on black'),
-             ('step-fitted', 'fitted: longer side 20 px'), ('step-centred', 'centred by mass in 28×28'),
-             ('step-input', 'the model\'s input (x/255)')]
+def _draw_panel(file_meta):
     probs = [Canvas(id='probs-live', width=300, height=150)]
     if file_meta is not None:
         labels = ['3', '7'] if file_meta['n_out'] == 1 else file_meta['vocab']
         probs.append(Canvas(id='probs-file', width=300, height=150, data_labels=json.dumps(labels),
                             data_title=f"--model: {file_meta['arch']} from lesson4 train"))
-    draw = _panel('draw', 1, 'Draw', "Draw a digit (mouse, pen or finger), or drop or upload a picture: it is made "
+    canvas = Div(Canvas(id='draw', width=280, height=280, title='draw a digit here'),
+                 Div(Button('Clear', id='clear', type='button'),
+                     Label('or upload a picture ', Input(type='file', id='upload', accept='image/*')), cls='row'),
+                 P(id='draw-error', cls='error'), cls='col')
+    strip = [Div(Canvas(id=i, width=150 if i == 'step-input' else 96, height=96), Small(t)) for i, t in _STEPS]
+    return _panel('draw', 1, 'Draw', "Draw a digit (mouse, pen or finger), or drop or upload a picture: it is made "
                   "into MNIST's form step by step, then read by the model training now.",
-        Div(Div(Canvas(id='draw', width=280, height=280, title='draw a digit here'),
-                Div(Button('Clear', id='clear', type='button'),
-                    Label('or upload a picture ', Input(type='file', id='upload', accept='image/*')), cls='row'),
-                P(id='draw-error', cls='error'), cls='col'),
-            Div(*probs, P(id='pred'), id='probs', cls='col'), cls='cols'),
-        H3("MNIST's preprocessing, step by step"),
-        Div(*[Div(Canvas(id=i, width=96 if i != 'step-input' else 150, height=96), Small(t)) for i, t in steps],
-            id='steps', cls='strip'))
-    controls = Form(
-        Div(*[Button(a.capitalize(), type='button', name='action', value=a, hx_post='/control', hx_swap='none',
-                     hx_include='#controls', hx_params='action,model,hidden,lr,bs,aug,noise', id=f'btn-{a}') for a in ('play', 'pause', 'step', 'reset')],
-            Small('step: one mini-batch, one SGD step'), cls='row'),
-        Div(Label('model', fr='model'), Select(*[Option(t, value=v, selected=v == settings['model']) for v, t in
-                                                 (('linear', 'linear'), ('relu', 'ReLU net'), ('cnn', 'small CNN'))],
-                                               name='model', id='model'),
-            Span(Label('hidden units', fr='hidden'), Input(type='number', name='hidden', id='hidden', min=1, max=1024,
-                                                           value=settings['hidden']), id='hidden-row'), cls='row'),
-        _slider('learning rate (log scale)', 'lr-range', 'lr', -4, 1, 0.1, math.log10(settings['lr']), settings['lr']),
-        Div(Label('batch size', fr='bs'), Select(*[Option(f"{b:,}" + (' (all: gradient descent)' if b == 4000 else ''),
-                                                          value=b, selected=b == settings['bs']) for b in bss], name='bs', id='bs'), cls='row'),
-        Div(Label(Input(type='checkbox', id='aug-box', checked=settings['aug']), ' augmentation (DigitAugment)'),
-            Input(type='hidden', name='aug', value=str(settings['aug']).lower()), cls='row'),
-        _slider('label noise', 'noise-range', 'noise', 0, 50, 1, round(100*settings['noise']), settings['noise']),
-        P(id='control-error', cls='error'),
-        id='controls', hx_post='/control', hx_trigger='change', hx_swap='none', hx_params='action,model,hidden,lr,bs,aug,noise')
+                  Div(canvas, Div(*probs, P(id='pred'), id='probs', cls='col'), cls='cols'),
+                  H3("MNIST's preprocessing, step by step"), Div(*strip, id='steps', cls='strip'))
+
+def _controls(s):
+    "The form of settings and the action buttons; htmx posts it to /control on every change"
+    buttons = [Button(a.capitalize(), type='button', name='action', value=a, hx_include='#controls', id=f'btn-{a}',
+                      **_POST) for a in ('play', 'pause', 'step', 'reset')]
+    models = [Option(t, value=v, selected=v == s['model'])
+              for v, t in (('linear', 'linear'), ('relu', 'ReLU net'), ('cnn', 'small CNN'))]
+    hidden = Input(type='number', name='hidden', id='hidden', min=1, max=1024, value=s['hidden'])
+    bss = [Option(f"{b:,}" + (' (all: gradient descent)' if b == 4000 else ''), value=b, selected=b == s['bs'])
+           for b in _BS]
+    aug = Input(type='checkbox', id='aug-box', checked=s['aug'])
+    return Form(Div(*buttons, Small('step: one mini-batch, one SGD step'), cls='row'),
+                Div(Label('model', fr='model'), Select(*models, name='model', id='model'),
+                    Span(Label('hidden units', fr='hidden'), hidden, id='hidden-row'), cls='row'),
+                _slider('learning rate (log scale)', 'lr-range', 'lr', -4, 1, 0.1, math.log10(s['lr']), s['lr']),
+                Div(Label('batch size', fr='bs'), Select(*bss, name='bs', id='bs'), cls='row'),
+                Div(Label(aug, ' augmentation (DigitAugment)'), Input(type='hidden', name='aug',
+                                                                       value=str(s['aug']).lower()), cls='row'),
+                _slider('label noise', 'noise-range', 'noise', 0, 50, 1, round(100*s['noise']), s['noise']),
+                P(id='control-error', cls='error'), id='controls', hx_trigger='change', **_POST)
+
+def page(settings:dict, # the trainer's settings: the controls start from them
+         file_meta:dict|None=None): # `meta` of the `--model` model, if one was given
+    "The page: six panels, each titled with a caption; the canvases are filled by `static/lesson4.js`"
+    diverged = Div(P("Diverged: the loss stopped being finite or climbed far above where it started. The learning "
+                     "rate is too high for this model: reset, and lower it."),
+                   Button('Reset', type='button', name='action', value='reset', hx_include='#controls', **_POST),
+                   id='diverged', hidden=True)
+    aug = Div(H3('Eight augmented copies of one digit, drawn afresh each second'),
+              Canvas(id='augstrip', width=500, height=64), id='augstrip-row', hidden=True)
     train = _panel('train', 2, 'Train', "Our Learner trains on the 4,000 training digits in the background; every "
-                   "control takes effect at the next mini-batch.",
-        controls, P(id='counters', cls='counters'),
-        Div(P("Diverged: the loss stopped being finite or climbed far above where it started. The learning rate is "
-              "too high for this model: reset, and lower it."), Button('Reset', type='button', name='action',
-              value='reset', hx_post='/control', hx_swap='none', hx_include='#controls', hx_params='action,model,hidden,lr,bs,aug,noise'), id='diverged',
-              hidden=True),
-        P(id='error', cls='error', hidden=True),
-        Canvas(id='loss', width=560, height=230),
-        Div(H3('Eight augmented copies of one digit, drawn afresh each second'), Canvas(id='augstrip', width=500, height=64),
-            id='augstrip-row', hidden=True))
+                   "control takes effect at the next mini-batch.", _controls(settings),
+                   P(id='counters', cls='counters'), diverged, P(id='error', cls='error', hidden=True),
+                   Canvas(id='loss', width=560, height=230), aug)
     weights = _panel('weights', 3, 'Weights', "The first layer, live: the lesson's show_image(w[0].view(28,28)) for "
                      "every unit at once, red above zero and blue below.",
-        Canvas(id='templates', width=560, height=300), P(id='weights-caption', cls='caption'))
+                     Canvas(id='templates', width=560, height=300), P(id='weights-caption', cls='caption'))
     landscape = _panel('landscape', 4, 'Landscape', "The marble on the real model's loss landscape: the loss on a "
                        "plane through the weights, the marble where the weights are now, and the path it rolled.",
-        Canvas(id='landscape', width=560, height=380),
-        Div(Button('Redraw the plane', type='button', name='action', value='redraw', hx_post='/control',
-                   hx_swap='none', id='btn-redraw'), Span(id='marble-loss'), cls='row'))
+                       Canvas(id='landscape', width=560, height=380),
+                       Div(Button('Redraw the plane', type='button', name='action', value='redraw', id='btn-redraw',
+                                  **_POST), Span(id='marble-loss'), cls='row'))
     memorize = _panel('memorize', 5, 'Memorize', "With label noise on, the loss on the training digits (their possibly "
                       "wrong labels) against the loss on new digits: when the gap opens, the network memorizes.",
-        Canvas(id='memorize', width=560, height=230))
+                      Canvas(id='memorize', width=560, height=230))
+    buttons = [Button(e['title'], type='button', hx_vals=json.dumps({'experiment': k}), id=f'exp-{k}', **_POST)
+               for k, e in EXPERIMENTS.items()]
     exps = _panel('experiments', 6, 'Guided experiments', "One click sets up one of the lesson's experiments and runs "
-                  "it: read its question first, then watch.",
-        Div(*[Button(e['title'], type='button', hx_post='/control', hx_vals=json.dumps({'experiment': k}),
-                     hx_swap='none', id=f'exp-{k}') for k, e in EXPERIMENTS.items()], cls='row'),
-        Div(H3(id='exp-title'), P(id='exp-question', cls='question'), P(id='exp-progress'), P(id='exp-finding',
-            cls='finding'), id='experiment', hidden=True))
+                  "it: read its question first, then watch.", Div(*buttons, cls='row'),
+                  Div(H3(id='exp-title'), P(id='exp-question', cls='question'), P(id='exp-progress'),
+                      P(id='exp-finding', cls='finding'), id='experiment', hidden=True))
+    docs = A('fastai_lesson4', href='https://fastai-lesson4.github.io/fastai_lesson4/')
     return (Title('Lesson 4, live'),
             Header(H1('Lesson 4, live'), P("A neural net learning to read digits, while you watch and draw: fastai's "
-                                           "Lesson 4 with ", A('fastai_lesson4', href='https://fastai-lesson4.github.io/fastai_lesson4/'),
-                                           '. Everything runs on this computer.')),
-            Main(draw, train, weights, landscape, memorize, exps),
+                                           "Lesson 4 with ", docs, '. Everything runs on this computer.')),
+            Main(_draw_panel(file_meta), train, weights, landscape, memorize, exps),
             Script(src='/static/lesson4.js'))
 
 # %% ../nbs/12_serve.ipynb #0d8acb7b

@@ -89,8 +89,8 @@ def _gd_sgd(rs):
 def _lr_high(rs):
     r = rs[0]
     if r['diverged']:
-        return (f"No: at lr = {r['lr']:g} the {r['model']} net diverged at step {r['diverged_at']}, its loss going from "
-                f"{r['first_loss']:.2f} to {r['worst_loss']:.3g}. Each step overshoots the valley further than "
+        return (f"No: at lr = {r['lr']:g} the {r['model']} net diverged at step {r['diverged_at']}, its loss going "
+                f"from {r['first_loss']:.2f} to {r['worst_loss']:.3g}. Each step overshoots the valley further than "
                 "the last: reset, and try a learning rate ten times smaller.")
     return f"Yes: at lr = {r['lr']:g} it trained {r['step']} steps to a validation loss of {r['valid_loss']:.2f}."
 
@@ -151,9 +151,13 @@ class LiveTrainer:
                  seed:int=0, # seeds the weights, the shuffling, the noisy labels and the augmentation at each reset
                  n_eval:int=1000, # digits the live losses and the landscape are computed on
                  threads:int|None=1, # torch threads while it trains (`None`: as they are)
+                 device='cpu', # where the digits and the model live: 'cuda' trains on a GPU
+                 exact:bool=False, # frames after every step, redraws in the training thread: the same pictures on
+                                   # every run (slower: for docs and tests); default: several frames a second
                  **settings): # any of `model, hidden, lr, bs, aug, noise`; `DEFAULTS` for the rest
         self.data = get_mnist('sample') if data is None else data
-        self.seed, self.n_eval, self.threads = seed, n_eval, threads
+        self.seed, self.n_eval, self.threads, self.exact = seed, n_eval, threads, exact
+        self.device = torch.device(device)
         self.n_train = len(self.data.x_train)
         self.settings = {**DEFAULTS, **check_settings(settings, self.n_train)}
         self._cond = threading.Condition()
@@ -236,7 +240,7 @@ class LiveTrainer:
     def aug_samples(self, n:int=8) -> torch.Tensor:
         "`n` copies of one training digit through this run's augmentation, as `uint8` `(n,28,28)`: new draws each call"
         x = self._aug_digit.float().div(255).expand(n, 1, 28, 28).contiguous()
-        with self._predict_lock: x = self._aug_view(x, split_idx=0)
+        with self._predict_lock: x = self._aug_view(x, split_idx=0)   # on the CPU: eight digits
         return x.clamp(0, 1).mul(255).round().byte()[:, 0]
 
     # -- The training thread
@@ -245,7 +249,7 @@ class LiveTrainer:
         s = self.settings
         tfms = [DigitAugment(seed=self.seed + self.step)] if s['aug'] else None
         return TensorDataLoaders.from_tensors(self.data.x_train, self._y_train, self.data.x_valid, self.data.y_valid,
-                                              vocab=self.data.vocab, bs=s['bs'], val_bs=1000, device='cpu',
+                                              vocab=self.data.vocab, bs=s['bs'], val_bs=1000, device=self.device,
                                               batch_tfms=tfms, normalize=False, seed=self.seed + self.step)
 
     def _build(self):
@@ -256,9 +260,12 @@ class LiveTrainer:
         self._y_train = noisy_labels(self.data.y_train, s['noise'], seed=self.seed)
         self.step, self.seen, self.diverged, self.error = 0, 0, False, None
         self._rate = (time.time(), 0, 0.)
-        self.cbs = dict(loss=LiveLoss(every=0.25, n_valid=self.n_eval), weights=LiveWeights(every=0.2),
-                        landscape=LiveLandscape(every=0.2, n_points=self.n_eval, max_share=0.2))   # several frames a second;
-        # the landscape may redraw its plane (in the background) for up to a fifth of the time: the marble stays on the map
+        # several frames a second; the landscape may redraw its plane (in the background) for up to a fifth of the
+        # time, so that the marble stays on the map
+        kw = dict(every=0, max_share=None) if self.exact else dict(every=0.2)
+        self.cbs = dict(loss=LiveLoss(n_valid=self.n_eval, **kw), weights=LiveWeights(**kw),
+                        landscape=LiveLandscape(n_points=self.n_eval, background=not self.exact,
+                                                **(kw if self.exact else dict(kw, max_share=0.2))))
         learn = Learner(self.loaders(), model, opt_func=SGD, lr=s['lr'], cbs=[_Gate(self), *self.cbs.values()])
         learn.remove_cbs([ProgressCallback, Recorder])   # the page draws the progress; `LiveLoss` records
         learn.logger = lambda *a: None
@@ -286,7 +293,8 @@ class LiveTrainer:
 
     def _wait_turn(self):
         "In the training thread, before each training batch: apply what changed, then wait for play or a step"
-        if self._playing and not (self._dirty or self._closed or self._redraw) and self._lr_new is None: return   # no lock
+        if self._playing and not (self._dirty or self._closed or self._redraw) and self._lr_new is None:
+            return   # nothing to do: no lock taken
         while True:
             with self._cond:
                 if self._lr_new is not None:
@@ -358,7 +366,8 @@ class LiveTrainer:
         was = m.training
         xs = [(self.data.x_valid, self.data.y_valid), (self.data.x_train[:self.n_eval], self._y_train[:self.n_eval])]
         with torch.no_grad():
-            outs = [(m.eval()(x.float()[:, None]/255), y) for x, y in xs[:2 if curve else 1]]
+            xs = [(x.to(self.device).float()[:, None]/255, y.to(self.device)) for x, y in xs[:2 if curve else 1]]
+            outs = [(m.eval()(x), y) for x, y in xs]
             m.train(was)
         losses = [_finite(F.cross_entropy(o, y).item()) for o, y in outs]
         if curve: return (self.epoch, *losses)   # the training digits with their labels, wrong ones too
