@@ -168,7 +168,8 @@ def predict_json(trainer:LiveTrainer, # the trainer whose current model reads th
     return res
 
 # %% ../nbs/12_serve.ipynb #d2444aa6
-_POST = dict(hx_post='/control', hx_swap='none', hx_params='action,model,hidden,lr,bs,aug,noise')   # a control's POST
+_FIELDS = 'action,model,hidden,lr,bs,aug,noise,plane,experiment'   # what /control takes (htmx sends nothing else)
+_POST = dict(hx_post='/control', hx_swap='none', hx_params=_FIELDS)   # a control's POST
 _BS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4000]   # 4000: the whole training set, gradient descent
 _STEPS = [('step-drawn', "what was drawn, and the ink's box"), ('step-ink', "the ink's box, white on black"),
           ('step-fitted', 'fitted: longer side 20 px'), ('step-centred', 'centred by mass in 28×28'),
@@ -238,8 +239,10 @@ def page(settings:dict, # the trainer's settings: the controls start from them
     landscape = _panel('landscape', 4, 'Landscape', "The marble on the real model's loss landscape: the loss on a "
                        "plane through the weights, the marble where the weights are now, and the path it rolled.",
                        Canvas(id='landscape', width=560, height=380),
-                       Div(Button('Redraw the plane', type='button', name='action', value='redraw', id='btn-redraw',
-                                  **_POST), Span(id='marble-loss'), cls='row'))
+                       Div(*[Button(f'Redraw: {t}', type='button', hx_vals=json.dumps(dict(action='redraw', plane=p)),
+                                    id=f'btn-redraw-{p}', **_POST) for p, t in (('pca', "the path's PCA plane"),
+                                                                                ('random', 'random directions'))],
+                           Span(id='marble-loss'), cls='row'))
     memorize = _panel('memorize', 5, 'Memorize', "With label noise on, the loss on the training digits (their possibly "
                       "wrong labels) against the loss on new digits: when the gap opens, the network memorizes.",
                       Canvas(id='memorize', width=560, height=230))

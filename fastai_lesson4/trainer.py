@@ -89,9 +89,10 @@ def _gd_sgd(rs):
 def _lr_high(rs):
     r = rs[0]
     if r['diverged']:
+        to = 'a loss that is not a number' if r['blown_loss'] is None else f"{r['blown_loss']:.3g}"
         return (f"No: at lr = {r['lr']:g} the {r['model']} net diverged at step {r['diverged_at']}, its loss going "
-                f"from {r['first_loss']:.2f} to {r['worst_loss']:.3g}. Each step overshoots the valley further than "
-                "the last: reset, and try a learning rate ten times smaller.")
+                f"from {r['first_loss']:.2f} to {to}. Each step overshoots the valley further than the last: reset, "
+                "and try a learning rate ten times smaller.")
     return f"Yes: at lr = {r['lr']:g} it trained {r['step']} steps to a validation loss of {r['valid_loss']:.2f}."
 
 def _linear_relu(rs):
@@ -167,6 +168,7 @@ class LiveTrainer:
         self.learn, self.cbs, self.thread, self.experiment = None, {}, None, None
         self.error, self.diverged = None, False
         self.step, self.seen, self.run, self._rate = 0, 0, 0, (time.time(), 0, 0.)
+        self._run_ready = True
         self._aug_view = DigitAugment(seed=seed)
         self._aug_digit = self.data.x_train[int((self.data.y_train == 3).nonzero()[0, 0])]
 
@@ -181,9 +183,11 @@ class LiveTrainer:
         return self
 
     def control(self, action:str|None=None, # play, pause, step (one mini-batch), reset or redraw (the landscape)
+                plane:str|None=None, # with redraw: 'pca' (the path's principal directions) or 'random'
                 **settings) -> dict: # any of `model, hidden, lr, bs, aug, noise` (values or text)
         "Change settings and act, all or nothing: a `ValueError` naming the bad field changes nothing; the new status"
         check(action is None or action in ACTIONS, f"action must be one of {', '.join(ACTIONS)}, got {action!r}")
+        check(plane in (None, 'pca', 'random'), f"plane must be pca or random, got {plane!r}")
         new = check_settings(settings, self.n_train)
         with self._cond:
             changed = {k for k, v in new.items() if self.settings[k] != v}
@@ -197,7 +201,7 @@ class LiveTrainer:
             if action == 'step':
                 self._playing = False
                 self._pending += 1
-            if action == 'redraw': self._redraw = True
+            if action == 'redraw': self._redraw = plane or True
             self._cond.notify_all()
         return self.status()
 
@@ -271,6 +275,7 @@ class LiveTrainer:
         learn.logger = lambda *a: None
         self._models = (model, digit_model(MODELS[s['model']], hidden=s['hidden']))
         self.learn = learn
+        self._run_ready = True
         self.run += 1   # last: when it changes, the new model is in place
 
     def _loop(self):
@@ -309,7 +314,7 @@ class LiveTrainer:
                         return
                     self._cond.wait(0.5)
                     continue
-            self.cbs['landscape'].redraw()   # outside the lock: the controls answer meanwhile
+            self.cbs['landscape'].redraw(None if redraw is True else redraw)   # outside the lock: controls answer
 
     def _stepped(self, bs:int):
         "In the training thread, after each step: count it, stop a run that diverged, move an experiment on"
@@ -339,6 +344,7 @@ class LiveTrainer:
     def _start_run(self, i:int):
         "The `i`-th run of the experiment: its settings from a reset, playing (the caller holds the lock)"
         self._curve = []   # (epoch, valid loss, train loss) after each epoch: the same at any speed
+        self._run_ready = False   # until the reset has built the run's model, the steps are the old run's
         r = EXPERIMENTS[self.experiment['name']]['runs'][i]
         self.settings.update({**DEFAULTS, **{k: v for k, v in r.items() if k in DEFAULTS}})
         self._dirty, self._playing, self._pending = 'reset', True, 0
@@ -347,10 +353,12 @@ class LiveTrainer:
     def _experiment_step(self):
         "In the training thread: when the run has gone as far as it should (or diverged), keep its result and move on"
         e = self.experiment
+        if not self._run_ready: return
         spec = EXPERIMENTS[e['name']]
         r = spec['runs'][e['run']]
         far = ('epochs' in r and self.epoch >= r['epochs'] - 1e-9) or ('steps' in r and self.step >= r['steps'])
         if not (far or self.diverged): return
+        self.cbs['loss'].record()   # every batch loss counted, whatever the clock did: the same result on every run
         results = e['results'] + [self.result()]
         with self._cond:
             if e['run'] + 1 < len(spec['runs']):
@@ -378,9 +386,10 @@ class LiveTrainer:
         "Where the run stands: its settings, counters, losses on all the validation digits, and its loss curves"
         lf = self.cbs['loss'].frame()
         vl, va = self.evaluate()
-        train = [v for v in lf['train'] if v is not None and math.isfinite(v)]
-        return dict(**self.settings, step=self.step, epoch=self.epoch, diverged=self.diverged,
-                    diverged_at=lf.get('diverged_at'), valid_loss=vl,
-                    valid_acc=va, first_loss=train[0] if train else None, worst_loss=max(train) if train else None,
+        at = lf['diverged_at']   # the first batch loss that was not finite, or far above the first one
+        blown = next((v for s, v in zip(lf['steps'], lf['train']) if at is not None and s >= at), None)
+        return dict(**self.settings, step=self.step, epoch=self.epoch, diverged=lf['diverged'], diverged_at=at,
+                    valid_loss=vl, valid_acc=va, first_loss=lf['train'][0] if lf['train'] else None,
+                    blown_loss=blown,
                     curve_epochs=[e for e, _, _ in self._curve], valid_curve=[v for _, v, _ in self._curve],
                     train_curve=[t for _, _, t in self._curve])

@@ -522,10 +522,10 @@ async function predict() {
   } finally { S.busy = false; }
 }
 
-// ---------- start: a link's settings, then the first pictures ----------
+// ---------- start: a link's settings (a reload continues the run as it is), then the first pictures ----------
 clearDrawing();
-const q = new URLSearchParams(location.search), wanted = {};
+const q = new URLSearchParams(location.search), wanted = {}, nav = performance.getEntriesByType('navigation')[0];
 for (const k of ['model', 'hidden', 'lr', 'bs', 'aug', 'noise']) if (q.has(k)) wanted[k] = q.get(k);
-if (Object.keys(wanted).length) control(wanted);
+if (Object.keys(wanted).length && !(nav && nav.type === 'reload')) control(wanted);
 document.body.dataset.ready = 'true';
 })();
