@@ -8,7 +8,7 @@ Docs: https://fastai-lesson4.github.io/fastai_lesson4/cli.html.md"""
 __all__ = ['train', 'predict', 'show_weights_cmd', 'sample_digits', 'serve_cmd', 'main', 'cli']
 
 # %% ../nbs/09_cli.ipynb #d0685ef5
-import contextlib, json, math, os, re, signal, sys, time, platform, warnings
+import contextlib, errno, json, math, os, re, signal, sys, time, platform, warnings
 warnings.filterwarnings('ignore', message='.*torch.jit.script.*', category=FutureWarning)  # fastai's import-time noise
 from pathlib import Path
 from fastcore.script import anno_parser, CliError
@@ -428,13 +428,17 @@ def sample_digits(folder:str='digits'): # where to write the pictures
 def serve_cmd(host:str='127.0.0.1', # the address to listen on: 127.0.0.1 is this computer only
               port:int=8000, # the port; 0 picks a free one (the address printed says which)
               model:str=None, # also read drawings with a model.pth written by `lesson4 train`
-              browser:bool=True): # open the page in the browser; `--no-browser` only prints its address
+              browser:bool=True): # open the page in the browser (--no-browser: only print its address)
     "Serve the lesson live in the browser: draw a digit into a network while it trains"
     check(0 <= port <= 65535, f"--port must be an int in [0, 65535], got {port}", CliError)
     check(host.strip() != '', "--host is empty: give an address such as 127.0.0.1", CliError)
     file_model = _load_model(model) if model is not None else None
     from fastai_lesson4.serve import serve
-    return serve(host, port, model=file_model, browser=browser)
+    try: return serve(host, port, model=file_model, browser=browser)
+    except OSError as e:
+        check(e.errno != errno.EADDRINUSE, f"--port {port} is in use by another program: choose another, or --port 0 "
+              "for a free one", CliError)
+        raise
 
 # %% ../nbs/09_cli.ipynb #695a4608
 _COMMANDS = {'train': (train, [], "train a digit classifier and write its model, metrics and pictures"),

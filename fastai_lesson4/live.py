@@ -10,7 +10,7 @@ __all__ = ['fixed_items', 'json_floats', 'eval_mode', 'mean_loss', 'LiveCallback
            'LiveLandscape']
 
 # %% ../nbs/05b_live.ipynb #909bf461
-import base64, copy, math, threading, time
+import base64, collections, copy, math, threading, time
 import torch
 from torch import nn
 import matplotlib.pyplot as plt
@@ -249,6 +249,7 @@ class LiveLoss(LiveCallback):
                  max_points:int=500, # most points per curve: then batch losses merge in pairs, evaluations halve
                  div_factor:float=3., # diverged: a batch loss above `div_factor`× the first one + 1 ...
                  div_after:int=10, # ... after this many steps, or any batch loss that is not finite
+                 div_items:int=64, # the test reads the mean loss of the last batches holding ≥ this many items
                  stop:bool=False, # cancel the fit (`CancelFitException`) once it diverged
                  show:bool=False, # in a notebook: draw the curves and redraw them in place during `fit`
                  max_share:float|None=1/30): # an evaluation waits ≥ its own cost / `max_share` (None: only `every`)
@@ -260,12 +261,14 @@ class LiveLoss(LiveCallback):
               f"LiveLoss: `max_points` must be even (points merge in pairs), got {max_points}")
         self.div_factor = check_num('`div_factor`', div_factor, lo=1, prefix=p)
         self.div_after = check_num('`div_after`', div_after, lo=0, integer=True, prefix=p)
+        self.div_items = check_num('`div_items`', div_items, lo=1, integer=True, prefix=p)
         self.stop = stop
 
     def start(self):
         self._steps,self._train,self._w,self._acc,self._cnt = [],[],1,0.,0
         self._esteps,self._vloss,self._vacc,self._tloss = [],[],[],[]
         self._first,self._diverged_at,self._last_loss,self._pend = None,None,None,[]
+        self._win = collections.deque()   # (loss, items) of the last batches: one digit's loss is no evidence
 
     def begin_fit(self):
         dev = next(self.learn.model.parameters()).device
@@ -274,18 +277,23 @@ class LiveLoss(LiveCallback):
 
     def on_step(self):
         loss = getattr(self.learn, 'loss', None)
-        if isinstance(loss, torch.Tensor): self._pend.append((self._step, loss.detach()))   # no host sync per step
+        if isinstance(loss, torch.Tensor):   # kept on the device: no host sync per step
+            self._pend.append((self._step, loss.detach(), len(self.learn.yb[0]) if self.learn.yb else 1))
 
     @property
     def diverged(self) -> bool:
-        "Whether a batch loss was not finite, or above `div_factor`× the first one + 1 after `div_after` steps"
+        "Whether a batch loss was not finite, or the recent mean (`div_items`) above `div_factor`× the first + 1"
         return self._diverged_at is not None
 
-    def _push(self, step, v):
-        "One batch loss into the binned curve, and the divergence test"
+    def _push(self, step, v, n=1):
+        "One batch loss (of `n` items) into the binned curve, and the divergence test"
         if self._first is None and math.isfinite(v): self._first = v
+        self._win.append((v, n))
+        while len(self._win) > 1 and sum(k for _, k in self._win) - self._win[0][1] >= self.div_items:
+            self._win.popleft()   # the fewest last batches that hold `div_items` items
+        mean = sum(x*k for x, k in self._win)/sum(k for _, k in self._win)
         if self._diverged_at is None and (not math.isfinite(v) or
-                                          (step > self.div_after and v > self.div_factor*self._first + 1)):
+                                          (step > self.div_after and mean > self.div_factor*self._first + 1)):
             self._diverged_at = step
         self._last_loss = v
         self._acc += v
@@ -301,9 +309,9 @@ class LiveLoss(LiveCallback):
 
     def record(self):
         if self._pend:
-            steps,losses = zip(*self._pend)
+            steps,losses,ns = zip(*self._pend)
             self._pend = []
-            for s,v in zip(steps, torch.stack(losses).float().cpu().tolist()): self._push(s, v)
+            for s,v,n in zip(steps, torch.stack(losses).float().cpu().tolist(), ns): self._push(s, v, n)
         lf,model = self.learn.loss_func,self.learn.model
         vl,va = mean_loss(model, lf, *self._valid, acc=True)
         tl = mean_loss(model, lf, *self._train_items)

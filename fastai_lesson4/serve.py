@@ -108,12 +108,14 @@ class Hub:
         self.paused_idle = False
         sent = {}
         try:
-            while True:
+            while not self._stop.is_set():   # until the server stops: then the page's connection closes at once
                 for ev, data in self.messages(sent): yield f"event: {ev}\ndata: {data}\n\n"
                 await asyncio.sleep(self.interval)
         finally: self.clients -= 1
 
-    def close(self): self._stop.set()
+    def close(self):
+        "End every stream and the idle watch"
+        self._stop.set()
 
 # %% ../nbs/12_serve.ipynb #1814754d
 async def _settings_body(req:Request) -> dict:
@@ -129,8 +131,8 @@ async def _settings_body(req:Request) -> dict:
           f"send the fields as JSON or a form, not {ctype}")
     return {k: v for k, v in (await req.form()).items()}
 
-def _image_part(ctype:str, body:bytes) -> bytes:
-    "The bytes of the multipart field `image`, parsed in memory (nothing uploaded touches the disk)"
+def _image_part(ctype:str, body:bytes) -> tuple:
+    "The bytes and file name of the multipart field `image`, parsed in memory (nothing uploaded touches the disk)"
     from email.parser import BytesParser
     from email.policy import HTTP
     check(ctype.split(';')[0].strip().lower() == 'multipart/form-data',
@@ -139,7 +141,7 @@ def _image_part(ctype:str, body:bytes) -> bytes:
     parts = [p for p in msg.iter_parts() if p.get_param('name', header='content-disposition') == 'image'] \
         if msg.is_multipart() else []
     check(parts, "no field named 'image' in the form: send the picture as the file field 'image'")
-    return parts[0].get_payload(decode=True) or b''
+    return parts[0].get_payload(decode=True) or b'', parts[0].get_filename() or 'the picture'
 
 def _b64(a:np.ndarray) -> dict:
     "A `uint8` picture as the page draws it: its height, width and bytes in base64"
@@ -250,7 +252,9 @@ def page(settings:dict, # the trainer's settings: the controls start from them
                for k, e in EXPERIMENTS.items()]
     exps = _panel('experiments', 6, 'Guided experiments', "One click sets up one of the lesson's experiments and runs "
                   "it: read its question first, then watch.", Div(*buttons, cls='row'),
-                  Div(H3(id='exp-title'), P(id='exp-question', cls='question'), P(id='exp-progress'),
+                  Div(H3(id='exp-title'), P(id='exp-question', cls='question'),
+                      Div(Button('Run it', type='button', name='action', value='play', id='exp-run', **_POST),
+                          Span(id='exp-progress'), cls='row'),
                       P(id='exp-finding', cls='finding'), id='experiment', hidden=True))
     docs = A('fastai_lesson4', href='https://fastai-lesson4.github.io/fastai_lesson4/')
     return (Title('Lesson 4, live'),
@@ -291,15 +295,16 @@ def serve_app(trainer:LiveTrainer|None=None, # the trainer to show; default: a n
             body = await _settings_body(req)
             exp, action = body.pop('experiment', None), body.pop('action', None)
             check(exp is None or action is None, "send either an experiment or an action, not both")
-            st = trainer.run_experiment(exp) if exp is not None else trainer.control(action or None, **body)
+            if exp is not None: st = trainer.run_experiment(exp, play=False)   # its question first: Play runs it
+            else: st = trainer.control(action or None, **body)
         except ValueError as e: return _error(400, str(e))
         return JSONResponse(plain(st))
 
     async def predict(req):
         try:
             body = await req.body()
-            data = _image_part(req.headers.get('content-type', ''), body)
-            res = await asyncio.to_thread(predict_json, trainer, data, file_model)
+            data, name = _image_part(req.headers.get('content-type', ''), body)
+            res = await asyncio.to_thread(predict_json, trainer, data, file_model, name)
         except ValueError as e: return _error(400, str(e))
         return JSONResponse(plain(res))
 
@@ -321,15 +326,19 @@ def serve(host:str='127.0.0.1', # the address to listen on; another than loopbac
           quiet:bool=True): # no access log
     "Serve the live page until Ctrl-C: print its address, open the browser"
     import uvicorn
-    file_model = load_digit_model(model) if model else None   # a bad file is said before anything starts
+    file_model = load_digit_model(model) if isinstance(model, (str, Path)) else model   # before anything starts
     sock = socket.socket(socket.AF_INET6 if ':' in host else socket.AF_INET)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     sock.listen(128)
     app = serve_app(model=file_model)
     url = f"http://{host if ':' not in host else f'[{host}]'}:{sock.getsockname()[1]}/"
-    server = uvicorn.Server(uvicorn.Config(app, log_level='warning', access_log=not quiet, lifespan='on',
-                                           timeout_graceful_shutdown=1))
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig, frame):   # Ctrl-C: end the pages' streams first, so that the server stops at once
+            app.state.hub.close()
+            super().handle_exit(sig, frame)
+    server = Server(uvicorn.Config(app, log_level='warning', access_log=not quiet, lifespan='on',
+                                   timeout_graceful_shutdown=2))
     print(f"lesson4 serve: the page is at {url} (Ctrl-C to stop)", flush=True)
     if browser: threading.Timer(0.5, webbrowser.open, [url]).start()
     try: server.run(sockets=[sock])

@@ -86,13 +86,15 @@ def _gd_sgd(rs):
             f"({_pct(sgd['valid_acc'])}). The same digits seen, {sgd['step']/max(gd['step'], 1):.0f}× as many steps: "
             + ("SGD got further." if sgd['valid_loss'] < gd['valid_loss'] else "GD got further."))
 
+_NAMES = {'linear': 'linear model', 'relu': 'ReLU net', 'cnn': 'small CNN'}   # as the page names them
+
 def _lr_high(rs):
     r = rs[0]
     if r['diverged']:
         to = 'a loss that is not a number' if r['blown_loss'] is None else f"{r['blown_loss']:.3g}"
-        return (f"No: at lr = {r['lr']:g} the {r['model']} net diverged at step {r['diverged_at']}, its loss going "
-                f"from {r['first_loss']:.2f} to {to}. Each step overshoots the valley further than the last: reset, "
-                "and try a learning rate ten times smaller.")
+        return (f"No: at lr = {r['lr']:g} the {_NAMES[r['model']]}'s loss blew up at step {r['diverged_at']}, from "
+                f"{r['first_loss']:.2f} to {to}. Each step overshoots the valley further than the last: reset, and "
+                "try a learning rate ten times smaller.")
     return f"Yes: at lr = {r['lr']:g} it trained {r['step']} steps to a validation loss of {r['valid_loss']:.2f}."
 
 def _linear_relu(rs):
@@ -195,7 +197,7 @@ class LiveTrainer:
             if changed & set(_NEEDS_RESET) or action == 'reset': self._dirty = 'reset'
             elif changed & set(_NEEDS_LOADERS) and self._dirty is None: self._dirty = 'loaders'
             if 'lr' in changed: self._lr_new = self.settings['lr']
-            if action in ('play', 'pause', 'step', 'reset'): self.experiment = None   # a hand on the controls ends one
+            if changed or action == 'reset': self.experiment = None   # a setting changed by hand ends one
             if action == 'play': self._playing = not self.diverged or self._dirty == 'reset'
             if action == 'pause' or action == 'reset': self._playing, self._pending = False, 0
             if action == 'step':
@@ -331,14 +333,16 @@ class LiveTrainer:
 
 
     # -- Experiments: the lesson's questions, each a run or two from a reset, and what happened
-    def run_experiment(self, name:str): # one of `EXPERIMENTS`: 'gd-sgd', 'lr-high', 'linear-relu', 'noise'
-        "Set up experiment `name` and play it: its runs one after another from a reset, then its finding in `status()`"
+    def run_experiment(self, name:str, # one of `EXPERIMENTS`: 'gd-sgd', 'lr-high', 'linear-relu', 'noise'
+                       play:bool=True): # start it now; else it waits, its question asked, for `play`
+        "Set up experiment `name` (and play it): its runs one by one from a reset, then its finding in `status()`"
         check(name in EXPERIMENTS, f"experiment must be one of {', '.join(EXPERIMENTS)}, got {name!r}")
         e = EXPERIMENTS[name]
         with self._cond:
             self.experiment = dict(name=name, title=e['title'], question=e['question'], run=0, n_runs=len(e['runs']),
                                    results=[], finding=None, done=False)
             self._start_run(0)
+            self._playing = play
         return self.status()
 
     def _start_run(self, i:int):

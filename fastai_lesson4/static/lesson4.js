@@ -272,7 +272,7 @@ function drawAug(f) {
 
 // ---------- the softmax bars ----------
 function drawProbs(cv, probs, labels, title) {
-  const c = ctx2d(cv), m = {l: 34, r: 6, t: 20, b: 30}, W = cv.width - m.l - m.r, H = cv.height - m.t - m.b;
+  const c = ctx2d(cv), m = {l: 44, r: 6, t: 20, b: 30}, W = cv.width - m.l - m.r, H = cv.height - m.t - m.b;
   const n = labels.length, bw = W / n, ok = probs && probs.every(p => p != null);
   const best = ok ? probs.indexOf(Math.max(...probs)) : -1;
   c.fillStyle = '#222';
@@ -295,7 +295,7 @@ function drawProbs(cv, probs, labels, title) {
   }
   c.fillText('digit (▲ the likeliest)', m.l + W / 2, m.t + H + 16);
   c.save();
-  c.translate(9, m.t + H / 2);
+  c.translate(4, m.t + H / 2);
   c.rotate(-Math.PI / 2);
   c.fillText('probability', 0, 0);
   c.restore();
@@ -343,10 +343,15 @@ function onStatus(s) {
   if (e) {
     $('exp-title').textContent = e.title;
     $('exp-question').textContent = e.question;
-    $('exp-progress').textContent = e.done ? 'Done.' : `Running: run ${e.run + 1} of ${e.n_runs}, step ${s.step}…`;
+    $('exp-progress').textContent = e.done ? 'Done.' : s.running ? `Running: run ${e.run + 1} of ${e.n_runs}, step ${s.step}…`
+      : 'Ready: think of your answer, then press "Run it" (or Play).';
+    $('exp-run').hidden = e.done || s.running;
     $('exp-finding').textContent = e.finding || '';
   }
-  if (S.inked && s.running && Date.now() - S.lastPredict > 1000) predict();   // the bars follow the learning
+  const newRun = S.run !== undefined && S.run !== s.run;
+  S.run = s.run;
+  if (newRun) $('marble-loss').textContent = '';
+  if (S.inked && (newRun || (s.running && Date.now() - S.lastPredict > 1000))) predict();   // the bars follow the model
 }
 
 function handle(type, data) {
@@ -370,6 +375,11 @@ document.body.addEventListener('htmx:sseBeforeMessage', e => {
   handle(e.detail.type, e.detail.data);
   if (bc) bc.postMessage({type: e.detail.type, data: e.detail.data});
 });
+document.body.addEventListener('htmx:sseError', () => {
+  $('counters').textContent = 'The server is not answering: is lesson4 serve still running? Start it again, then reload.';
+  document.body.dataset.state = 'offline';
+});
+document.body.addEventListener('htmx:sseOpen', () => { if (S.status) onStatus(S.status); });
 function connect() {
   if ($('sse')) return;
   const el = document.createElement('div'), sink = document.createElement('div');
@@ -419,18 +429,25 @@ $('noise-range').addEventListener('input', e => {
 });
 $('aug-box').addEventListener('input', e => { $('controls').elements.aug.value = e.target.checked ? 'true' : 'false'; });
 $('model').addEventListener('input', e => { $('hidden-row').hidden = e.target.value !== 'relu'; });
+$('hidden').addEventListener('change', e => {
+  if (!e.target.checkValidity()) $('control-error').textContent = 'hidden units must be a whole number from 1 to 1,024';
+});
 
 // ---------- drawing, uploading, predicting ----------
 const draw = $('draw'), dc = draw.getContext('2d');
+function clearOutputs() {   // the strip, the bars and the sentence: nothing read yet
+  for (const id of ['step-drawn', 'step-ink', 'step-fitted', 'step-centred', 'step-input']) ctx2d($(id));
+  drawProbs($('probs-live'), null, [...'0123456789'], 'the model training now');
+  if ($('probs-file')) drawProbs($('probs-file'), null, JSON.parse($('probs-file').dataset.labels), $('probs-file').dataset.title);
+  $('pred').textContent = '';
+}
 function clearDrawing() {
   dc.fillStyle = '#fff';
   dc.fillRect(0, 0, draw.width, draw.height);
   S.inked = false;
   S.file = null;
   S.source = draw;
-  for (const id of ['step-drawn', 'step-ink', 'step-fitted', 'step-centred', 'step-input']) ctx2d($(id));
-  drawProbs($('probs-live'), null, [...'0123456789'], 'the model training now');
-  if ($('probs-file')) drawProbs($('probs-file'), null, JSON.parse($('probs-file').dataset.labels), $('probs-file').dataset.title);
+  clearOutputs();
 }
 let last = null;
 const pos = e => {
@@ -485,6 +502,14 @@ $('upload').addEventListener('change', e => useFile(e.target.files[0]));
 draw.addEventListener('dragover', e => e.preventDefault());
 draw.addEventListener('drop', e => { e.preventDefault(); useFile(e.dataTransfer.files[0]); });
 
+async function fitted(file) {   // a photo over 2 MB, scaled to 1600 px as a JPEG: the server takes 2 MB at most
+  if (file.size <= 2e6 || !S.source || S.source === draw) return file;
+  const k = Math.min(1, 1600 / Math.max(S.source.naturalWidth, S.source.naturalHeight)), c = document.createElement('canvas');
+  c.width = Math.round(S.source.naturalWidth * k);
+  c.height = Math.round(S.source.naturalHeight * k);
+  c.getContext('2d').drawImage(S.source, 0, 0, c.width, c.height);
+  return new Promise(r => c.toBlob(r, 'image/jpeg', 0.92));
+}
 function drawStep(id, a, h, w, box) {   // a uint8 picture, white ink on black, fitted into its canvas
   const cv = $(id), c = ctx2d(cv), k = Math.min(cv.width / w, cv.height / h);
   c.fillStyle = '#000';
@@ -496,12 +521,12 @@ async function predict() {
   S.busy = true;
   S.lastPredict = Date.now();
   try {
-    const blob = S.file || await new Promise(r => draw.toBlob(r, 'image/png'));
+    const blob = S.file ? await fitted(S.file) : await new Promise(r => draw.toBlob(r, 'image/png'));
     const fd = new FormData();
     fd.append('image', blob, S.file ? S.file.name : 'drawing.png');
     const r = await fetch('/predict', {method: 'POST', body: fd}), j = await r.json();
     $('draw-error').textContent = r.ok ? '' : j.error;
-    if (!r.ok) return;
+    if (!r.ok) { clearOutputs(); return; }
     const src = S.source, cv = $('step-drawn'), c = ctx2d(cv);
     const sw = src ? (src.naturalWidth || src.width) : j.size[1], sh = src ? (src.naturalHeight || src.height) : j.size[0];
     const k = Math.min(cv.width / sw, cv.height / sh), ox = (cv.width - sw * k) / 2, oy = (cv.height - sh * k) / 2;
@@ -515,10 +540,13 @@ async function predict() {
     drawStep('step-centred', new Uint8Array(j.input.flat()), 28, 28);
     const ic = $('step-input'), icx = ctx2d(ic), flat = j.input.flat(), sc = Math.floor((ic.height - 4) / 28);
     tile(icx, flat, 0, 28, 28, v => lerp3(VIRIDIS, v / 255), 2, 2, sc);   // the floats x/255 the model takes
-    colourbar(icx, 28 * sc + 8, 2, 8, 28 * sc, VIRIDIS, 0, 1, 'input', [[0, '0'], [1, '1']]);
+    colourbar(icx, 28 * sc + 8, 2, 8, 28 * sc, VIRIDIS, 0, 1, '', [[0, '0'], [1, '1']]);   // the caption names it
     drawProbs($('probs-live'), j.probs, [...'0123456789'], `the model training now (step ${j.step})`);
     if (j.file_model) drawProbs($('probs-file'), j.file_model.probs, j.file_model.labels, $('probs-file').dataset.title);
-    $('pred').textContent = j.pred == null ? '' : `The model training now reads a ${j.pred}.`;
+    const a = d => (d === 8 || d === '8' ? 'an ' : 'a ') + d;
+    const theirs = j.file_model ? j.file_model.labels[j.file_model.probs.indexOf(Math.max(...j.file_model.probs))] : null;
+    $('pred').textContent = (j.pred == null ? 'The model training now reads nothing: it diverged.'
+      : `The model training now reads ${a(j.pred)}.`) + (theirs == null ? '' : ` The --model reads ${a(theirs)}.`);
   } finally { S.busy = false; }
 }
 
