@@ -694,7 +694,7 @@ def threes_sevens_dls(source='sample', # anything `get_mnist` accepts, with 3s a
 
 # %% ../nbs/04_data.ipynb #a3e64223
 class MnistSteps(NamedTuple):
-    "MNIST's preprocessing of one picture, stage by stage: what `mnist_steps` returns"
+    "MNIST's preprocessing of one picture, stage by stage (`mnist_steps`): `drawn`, `box`, `ink`, `fitted`, `centred`"
     drawn: np.ndarray # `uint8` `(H,W)`: the picture in grey, as drawn (dark or light ink)
     box: tuple # `(top, left, bottom, right)` of the ink in `drawn`, bottom and right exclusive
     ink: np.ndarray # `uint8`: the ink's box cut out, white ink on black, the strongest stroke 255

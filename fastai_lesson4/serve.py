@@ -250,8 +250,8 @@ def page(settings:dict, # the trainer's settings: the controls start from them
                       Canvas(id='memorize', width=560, height=230))
     buttons = [Button(e['title'], type='button', hx_vals=json.dumps({'experiment': k}), id=f'exp-{k}', **_POST)
                for k, e in EXPERIMENTS.items()]
-    exps = _panel('experiments', 6, 'Guided experiments', "One click sets up one of the lesson's experiments and runs "
-                  "it: read its question first, then watch.", Div(*buttons, cls='row'),
+    exps = _panel('experiments', 6, 'Guided experiments', "One click sets up one of the lesson's experiments and asks "
+                  "its question; think of your answer, then run it and read what happened.", Div(*buttons, cls='row'),
                   Div(H3(id='exp-title'), P(id='exp-question', cls='question'),
                       Div(Button('Run it', type='button', name='action', value='play', id='exp-run', **_POST),
                           Span(id='exp-progress'), cls='row'),
@@ -265,9 +265,10 @@ def page(settings:dict, # the trainer's settings: the controls start from them
 
 # %% ../nbs/12_serve.ipynb #0d8acb7b
 def serve_app(trainer:LiveTrainer|None=None, # the trainer to show; default: a new one on the embedded sample
-              model=None, # a model file of `lesson4 train` to read drawings with too (or `(model, meta)`)
+              model:str|Path|tuple|None=None, # a `lesson4 train` model file (or `(model, meta)`) to read with too
               interval:float=0.2, # seconds between frames of the stream
-              idle_pause:float=10.) -> FastHTML: # seconds with no page open after which training pauses
+              idle_pause:float=10., # seconds with no page open after which training pauses
+             ) -> FastHTML: # the app, for uvicorn or any ASGI server
     "The FastHTML app of `lesson4 serve`: the page, its static files, `/status`, `/control`, `/predict`, `/events`"
     from starlette.routing import Route
     trainer = (trainer or LiveTrainer()).start()

@@ -144,7 +144,7 @@ class _Gate(Callback):
     def __init__(self, trainer): self.trainer = trainer
     def before_batch(self):
         if self.training: self.trainer._wait_turn()
-    def after_step(self): self.trainer._stepped(len(self.yb[0]))
+    def after_step(self): self.trainer._stepped()
     def before_validate(self): raise CancelValidException()   # `LiveLoss` measures the validation digits itself
 
 # %% ../nbs/11_trainer.ipynb #6bcfa6aa
@@ -169,7 +169,7 @@ class LiveTrainer:
         self._predict_lock = threading.Lock()
         self.learn, self.cbs, self.thread, self.experiment = None, {}, None, None
         self.error, self.diverged = None, False
-        self.step, self.seen, self.run, self._rate = 0, 0, 0, (time.time(), 0, 0.)
+        self.step, self.epochs, self.run, self._rate = 0, 0., 0, (time.time(), 0, 0.)
         self._run_ready = True
         self._aug_view = DigitAugment(seed=seed)
         self._aug_digit = self.data.x_train[int((self.data.y_train == 3).nonzero()[0, 0])]
@@ -220,7 +220,7 @@ class LiveTrainer:
 
     # -- What the page reads, from any thread
     @property
-    def epoch(self) -> float: return self.seen/self.n_train
+    def epoch(self) -> float: return self.epochs   # batches trained / batches per epoch, summed as they change
 
     def status(self) -> dict:
         "The run in plain values: the settings, the counters, the latest losses, whether it diverged, the experiment"
@@ -264,7 +264,7 @@ class LiveTrainer:
         set_seed(self.seed)
         model = digit_model(MODELS[s['model']], hidden=s['hidden'])
         self._y_train = noisy_labels(self.data.y_train, s['noise'], seed=self.seed)
-        self.step, self.seen, self.diverged, self.error = 0, 0, False, None
+        self.step, self.epochs, self.diverged, self.error = 0, 0., False, None
         self._rate = (time.time(), 0, 0.)
         # several frames a second; the landscape may redraw its plane (in the background) for up to a fifth of the
         # time, so that the marble stays on the map
@@ -318,17 +318,18 @@ class LiveTrainer:
                     continue
             self.cbs['landscape'].redraw(None if redraw is True else redraw)   # outside the lock: controls answer
 
-    def _stepped(self, bs:int):
+    def _stepped(self):
         "In the training thread, after each step: count it, stop a run that diverged, move an experiment on"
         self.step += 1
-        self.seen += bs
+        before = self.epochs
+        self.epochs += 1/len(self.learn.dls.train)
         t0, s0, _ = self._rate
         if (now := time.time()) - t0 > 1: self._rate = (now, self.step, (self.step - s0)/(now - t0))
         if self.cbs['loss'].diverged and not self.diverged:
             self.diverged = True
             with self._cond: self._playing, self._pending = False, 0
         if self.experiment is not None:
-            if self.seen//self.n_train > (self.seen - bs)//self.n_train: self._curve.append(self.evaluate(True))
+            if math.floor(self.epochs + 1e-9) > math.floor(before + 1e-9): self._curve.append(self.evaluate(True))
             self._experiment_step()
 
 
