@@ -170,7 +170,7 @@ def predict_json(trainer:LiveTrainer, # the trainer whose current model reads th
     return res
 
 # %% ../nbs/12_serve.ipynb #d2444aa6
-_FIELDS = 'action,model,hidden,lr,bs,aug,noise,plane,experiment'   # what /control takes (htmx sends nothing else)
+_FIELDS = 'action,model,hidden,lr,bs,aug,noise,pace,plane,experiment'   # what /control takes (htmx sends nothing else)
 _POST = dict(hx_post='/control', hx_swap='none', hx_params=_FIELDS)   # a control's POST
 _BS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4000]   # 4000: the whole training set, gradient descent
 _STEPS = [('step-drawn', "what was drawn, and the ink's box"), ('step-ink', "the ink's box, white on black"),
@@ -212,6 +212,9 @@ def _controls(s):
     bss = [Option(f"{b:,}" + (' (all: gradient descent)' if b == 4000 else ''), value=b, selected=b == s['bs'])
            for b in _BS]
     aug = Input(type='checkbox', id='aug-box', checked=s['aug'])
+    paces = [Option(t, value=v, selected=v == s['pace']) for v, t in
+             ((0, 'full speed'), (200, '200 steps a second'), (50, '50 steps a second'), (10, '10 steps a second'),
+              (2, 'slow motion: 2 steps a second'))]
     return Form(Div(*buttons, Small('step: one mini-batch, one SGD step'), cls='row'),
                 Div(Label('model', fr='model'), Select(*models, name='model', id='model'),
                     Span(Label('hidden units', fr='hidden'), hidden, id='hidden-row'), cls='row'),
@@ -220,6 +223,7 @@ def _controls(s):
                 Div(Label(aug, ' augmentation (DigitAugment)'), Input(type='hidden', name='aug',
                                                                        value=str(s['aug']).lower()), cls='row'),
                 _slider('label noise', 'noise-range', 'noise', 0, 50, 1, round(100*s['noise']), s['noise']),
+                Div(Label('speed', fr='pace'), Select(*paces, name='pace', id='pace'), cls='row'),
                 P(id='control-error', cls='error'), id='controls', hx_trigger='change', **_POST)
 
 def page(settings:dict, # the trainer's settings: the controls start from them

@@ -26,7 +26,7 @@ __all__ = ['MODELS', 'DEFAULTS', 'ACTIONS', 'EXPERIMENTS', 'check_settings', 'no
 
 # %% ../nbs/11_trainer.ipynb #07d68ef9
 MODELS = {'linear': 'linear', 'relu': 'mlp', 'cnn': 'cnn'}   # the page's names → `models.digit_model`'s
-DEFAULTS = dict(model='linear', hidden=100, lr=0.1, bs=64, aug=False, noise=0.)
+DEFAULTS = dict(model='linear', hidden=100, lr=0.1, bs=64, aug=False, noise=0., pace=0)   # pace 0: full speed
 ACTIONS = ('play', 'pause', 'step', 'reset', 'redraw')
 _NEEDS_RESET = ('model', 'hidden', 'noise')   # a new model, or new labels
 _NEEDS_LOADERS = ('bs', 'aug')   # new loaders, the model kept
@@ -45,7 +45,7 @@ def _as_num(name, v, lo, hi, integer=False):
     try: return check_num(name, v, lo, hi, integer=integer)
     except TypeError as e: raise ValueError(str(e)) from None
 
-def check_settings(settings:dict, # any of `model, hidden, lr, bs, aug, noise`: values, or their text (a form's)
+def check_settings(settings:dict, # any of `model, hidden, lr, bs, aug, noise, pace`: values, or text (a form's)
                    n_train:int=4000): # training digits: the largest batch (gradient descent)
     "`settings` checked and typed; a `ValueError` that names the first bad field and what it takes"
     unknown = sorted(set(settings) - set(DEFAULTS))
@@ -59,6 +59,7 @@ def check_settings(settings:dict, # any of `model, hidden, lr, bs, aug, noise`: 
         elif k == 'lr': res[k] = _as_num('lr', v, 1e-4, 10.)
         elif k == 'bs': res[k] = _as_num('bs', v, 1, n_train, integer=True)
         elif k == 'hidden': res[k] = _as_num('hidden', v, 1, 1024, integer=True)
+        elif k == 'pace': res[k] = _as_num('pace', v, 0, 1000, integer=True)
         else: res[k] = _as_num('noise', v, 0., 0.5)
     return res
 
@@ -157,7 +158,7 @@ class LiveTrainer:
                  device='cpu', # where the digits and the model live: 'cuda' trains on a GPU
                  exact:bool=False, # frames after every step, redraws in the training thread: the same pictures on
                                    # every run (slower: for docs and tests); default: several frames a second
-                 **settings): # any of `model, hidden, lr, bs, aug, noise`; `DEFAULTS` for the rest
+                 **settings): # any of `model, hidden, lr, bs, aug, noise, pace`; `DEFAULTS` for the rest
         self.data = get_mnist('sample') if data is None else data
         self.seed, self.n_eval, self.threads, self.exact = seed, n_eval, threads, exact
         self.device = torch.device(device)
@@ -165,7 +166,7 @@ class LiveTrainer:
         self.settings = {**DEFAULTS, **check_settings(settings, self.n_train)}
         self._cond = threading.Condition()
         self._playing, self._pending, self._dirty, self._closed = False, 0, 'reset', False
-        self._lr_new, self._redraw, self._built = None, False, threading.Event()
+        self._lr_new, self._redraw, self._built, self._next = None, False, threading.Event(), 0.
         self._predict_lock = threading.Lock()
         self.learn, self.cbs, self.thread, self.experiment = None, {}, None, None
         self.error, self.diverged = None, False
@@ -186,7 +187,7 @@ class LiveTrainer:
 
     def control(self, action:str|None=None, # play, pause, step (one mini-batch), reset or redraw (the landscape)
                 plane:str|None=None, # with redraw: 'pca' (the path's principal directions) or 'random'
-                **settings) -> dict: # any of `model, hidden, lr, bs, aug, noise` (values or text)
+                **settings) -> dict: # any of `model, hidden, lr, bs, aug, noise, pace` (values or text)
         "Change settings and act, all or nothing: a `ValueError` naming the bad field changes nothing; the new status"
         check(action is None or action in ACTIONS, f"action must be one of {', '.join(ACTIONS)}, got {action!r}")
         check(plane in (None, 'pca', 'random'), f"plane must be pca or random, got {plane!r}")
@@ -300,17 +301,24 @@ class LiveTrainer:
 
     def _wait_turn(self):
         "In the training thread, before each training batch: apply what changed, then wait for play or a step"
-        if self._playing and not (self._dirty or self._closed or self._redraw) and self._lr_new is None:
+        if self._playing and not (self._dirty or self._closed or self._redraw or self.settings['pace']) \
+                and self._lr_new is None:
             return   # nothing to do: no lock taken
         while True:
             with self._cond:
+                wait = self._next - time.perf_counter() if self.settings['pace'] and self._playing else 0
+                if wait > 0 and not (self._closed or self._dirty or self._redraw):
+                    self._cond.wait(wait)   # slow motion: at most `pace` steps a second; a control wakes it
+                    continue
                 if self._lr_new is not None:
                     set_hyper(self.learn.opt, 'lr', self._lr_new)
                     self.learn.lr, self._lr_new = self._lr_new, None
                 redraw, self._redraw = self._redraw, False
                 if not redraw:
                     if self._closed or self._dirty: raise CancelFitException()
-                    if self._playing: return
+                    if self._playing:
+                        self._next = time.perf_counter() + (1/self.settings['pace'] if self.settings['pace'] else 0)
+                        return
                     if self._pending:
                         self._pending -= 1
                         return

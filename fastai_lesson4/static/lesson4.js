@@ -318,6 +318,7 @@ function syncControls(s) {
   setField('lr', s.lr);
   setField('aug', s.aug ? 'true' : 'false');
   setField('noise', s.noise);
+  setField('pace', s.pace);
   if (document.activeElement !== $('lr-range')) $('lr-range').value = Math.log10(s.lr);
   if (document.activeElement !== $('noise-range')) $('noise-range').value = Math.round(s.noise * 100);
   $('aug-box').checked = s.aug;
@@ -336,7 +337,8 @@ function onStatus(s) {
   $('error').hidden = !s.error;
   $('error').textContent = s.error ? `The run stopped: ${s.error}. Reset to start again.` : '';
   syncControls(s);
-  const q = new URLSearchParams({model: s.model, hidden: s.hidden, lr: s.lr, bs: s.bs, aug: s.aug, noise: s.noise});
+  const q = new URLSearchParams({model: s.model, hidden: s.hidden, lr: s.lr, bs: s.bs, aug: s.aug, noise: s.noise,
+                                 pace: s.pace});
   if (location.search.slice(1) !== q.toString()) history.replaceState(null, '', '?' + q);
   const e = s.experiment;
   $('experiment').hidden = !e;
@@ -553,7 +555,7 @@ async function predict() {
 // ---------- start: a link's settings (a reload continues the run as it is), then the first pictures ----------
 clearDrawing();
 const q = new URLSearchParams(location.search), wanted = {}, nav = performance.getEntriesByType('navigation')[0];
-for (const k of ['model', 'hidden', 'lr', 'bs', 'aug', 'noise']) if (q.has(k)) wanted[k] = q.get(k);
+for (const k of ['model', 'hidden', 'lr', 'bs', 'aug', 'noise', 'pace']) if (q.has(k)) wanted[k] = q.get(k);
 if (Object.keys(wanted).length && !(nav && nav.type === 'reload')) control(wanted);
 document.body.dataset.ready = 'true';
 })();
