@@ -92,7 +92,7 @@ class DigitAugment(RandTransform):
                  p_brightness:float=0.5,
                  p_contrast:float=0.5,
                  p_erase:float=0., # ...erasing is off by default
-                 seed:int|None=None, # seeds a private generator per device; `None` uses torch's global RNG
+                 seed:int|None=None, # seeds a private generator per device, `None` uses torch's global RNG
                  generator:torch.Generator|None=None, # or pass your own (it must live on the batch's device)
                 ):
         a = _check_args(locals())
@@ -132,7 +132,7 @@ class DigitAugment(RandTransform):
             p = [getattr(self, n) for n in _probs]
             xs,ys = (torch.arange(W)*2+1)/W-1, (torch.arange(H)*2+1)/H-1  # pixel centres, align_corners=False
             ah,bw = torch.zeros(H,0),torch.zeros(W,0)
-            if self.alpha > 0 and H and W:   # var of U(-1,1); an empty image has no field
+            if self.alpha > 0 and H and W:   # var of U(-1,1), an empty image has no field
                 ah,bw = gauss_factor(H, self.sigma)/math.sqrt(3), gauss_factor(W, self.sigma)
             base = torch.stack([xs.expand(H,W), ys[:,None].expand(H,W), torch.ones(H,W)]).view(3, H*W)
             c = dict(mag=torch.tensor(mag), p=torch.tensor(p), idx=torch.tensor([0,1,2,3,4,4,6,7]), ah=ah, bwt=bw.T,
@@ -258,13 +258,13 @@ class DigitAugment(RandTransform):
 
     def __getstate__(self):
         d = self.__dict__.copy()
-        d.update(_gens={}, _consts={}, _params=None, generator=None)  # generators don't pickle; `seed` does
+        d.update(_gens={}, _consts={}, _params=None, generator=None)  # generators don't pickle, `seed` does
         return d
 
 # %% ../nbs/03_augment.ipynb #90abee36
 def show_augmented(xb:Tensor, # batch `(B,C,H,W)` or `(B,H,W)`: float in [0,1], or `uint8` (divided by 255)
                    n:int=8, # how many images
-                   aug:Callable|None=None, # a `DigitAugment` or any batch transform; default `DigitAugment(seed=0)`
+                   aug:Callable|None=None, # a `DigitAugment` or any batch transform, default `DigitAugment(seed=0)`
                    rows:int=2, # augmented versions per image
                    figsize:tuple|None=None, # default: `(n, 1.2+rows)` inches
                    title:str|None=None, # default: says what the rows are

@@ -84,7 +84,7 @@ def gradient_descent(f, # function of one tensor parameter, returning a scalar l
 # %% ../nbs/01_basics.ipynb #1fa1ff36
 def plot_descent(f, # the function `gradient_descent` ran on
                  path:torch.Tensor, # positions from `gradient_descent`
-                 ax=None, # axes to draw on; `None`: a new figure
+                 ax=None, # axes to draw on, `None`: a new figure
                  figsize=(4,3)): # size of the new figure
     "Draw `f` and the marble's `path` down it"
     if ax is None: _, ax = plt.subplots(figsize=figsize)
@@ -241,7 +241,7 @@ def cross_entropy(preds, # logits `(B,n_classes)`
 # %% ../nbs/01_basics.ipynb #cd521769
 def train_3v7(model:str='linear', # 'linear' (`linear1` with `init_params`) or 'simple_net'
               epochs:int=20, # number of epochs
-              lr:float|None=None, # step size; 1.0 for linear, 0.1 for simple_net
+              lr:float|None=None, # step size, 1.0 for linear, 0.1 for simple_net
               bs:int=64, # mini-batch size
               std:float=0.1, # `init_params` scale for the linear model
               seed:int=42, # seeds the parameters and the shuffling

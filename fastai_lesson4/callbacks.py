@@ -125,7 +125,7 @@ def _as_image(w):
 class WeightHistory(FitScopedCallback):
     "Snapshots of `layer`'s weights (all parameters if `full`) every `every` steps, on the device, up to `max_frames`"
     order = 60
-    def __init__(self, layer:nn.Module|None=None, # module with a `.weight`; default: the first Linear or Conv layer
+    def __init__(self, layer:nn.Module|None=None, # module with a `.weight`, default: the first Linear or Conv layer
                  every:int=5, # optimizer steps between snapshots (doubles each time the buffer fills)
                  max_frames:int=100, # most frames kept
                  full:bool=False): # also keep all parameters, flattened, as `.params`
@@ -346,7 +346,7 @@ class NoiseScale(FitScopedCallback):
                  every:int=10, # estimate on every `every`-th training batch
                  beta:float=0.9, # EMA decay of the tr(Σ) and |G|² estimates
                  fpc:bool=True, # finite-data correction for batches drawn without replacement from `n_data` items
-                 n_data:int|None=None): # training set size; default: from `dls.train`
+                 n_data:int|None=None): # training set size, default: from `dls.train`
         n_chunks = check_num('`n_chunks`', n_chunks, 2, integer=True)
         every = check_num('`every`', every, 1, integer=True)
         check(0<=beta<1, f"`beta` must be in [0,1), got {beta!r}")
@@ -463,7 +463,7 @@ def batch_idxs(learn): # a Learner, during a batch
 class Forgetting(FitScopedCallback):
     "Per-example forgetting events (Toneva et al. 2019) from batch item indices, or from a fixed probe set each epoch"
     order,run_valid = 0,False
-    def __init__(self, probe:tuple|None=None, # `(x, y)` to evaluate after each epoch; forces mode 'probe'
+    def __init__(self, probe:tuple|None=None, # `(x, y)` to evaluate after each epoch, forces mode 'probe'
                  n_probe:int=1000, # probe size taken from a `TensorDataset` if `probe` is None and there are no indices
                  correct_func=is_correct, # `(pred, y) -> bool tensor` per item
                  probe_bs:int=1024): # batch size of the probe evaluation
@@ -571,7 +571,7 @@ def dead_fraction(acts:torch.Tensor, # activations `(batch, ...)` after a ReLU
 class DeadReLU(FitScopedCallback):
     "Per-layer fraction of ReLU units that are zero for every input of a batch and of an epoch, via forward hooks"
     order,run_valid = 0,False
-    def __init__(self, modules:list|None=None): # modules to hook; default: every `nn.ReLU` of the model
+    def __init__(self, modules:list|None=None): # modules to hook, default: every `nn.ReLU` of the model
         store_attr()
 
     def setup(self):

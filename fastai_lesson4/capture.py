@@ -24,9 +24,9 @@ class CompileStep(Callback):
     "`torch.compile` the model's forward and backward for one batch shape per mode; other shapes run eagerly"
     _stateattrs = ('_m','_old','_eager','_comp')   # compiled functions don't pickle (fastai's `export`)
     def __init__(self,
-                 mode:str|None=None, # compile mode; `None`: 'reduce-overhead' (CUDA graphs) on GPU, the default on CPU
+                 mode:str|None=None, # compile mode, `None`: 'reduce-overhead' (CUDA graphs) on GPU, the default on CPU
                  backend='inductor', # `torch.compile` backend (`'aot_eager'` traces without generating code)
-                 **kwargs): # more `torch.compile` arguments: `fullgraph`, `options`; `dynamic=True` compiles all shapes
+                 **kwargs): # more `torch.compile` arguments: `fullgraph`, `options`, `dynamic=True` compiles all shapes
         store_attr('mode,backend,kwargs')
         self._m = None
 

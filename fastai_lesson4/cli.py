@@ -177,12 +177,12 @@ def train(data:str='sample', # sample, mnist, mnist_sample, mnist_tiny, or a loc
           task:str='digits', # digits (10 classes) or 3v7 (the lesson's binary task)
           # ensemble (the recipe's CNNs, averaged: the default), linear, mlp, cnn (for 3v7/fastai/torchrun)
           arch:str=None,
-          epochs:int=None, # number of epochs (of each model for the ensemble); default 20 for the ensemble, else 10
+          epochs:int=None, # number of epochs (of each model for the ensemble), default 20 for the ensemble, else 10
           n_models:int=3, # CNNs averaged by --arch ensemble
           bs:int=128, # batch size
-          lr:float=None, # learning rate (peak lr with one-cycle); default depends on arch and task
-          one_cycle:bool=True, # fastai's 1cycle schedule, on by default; `--no-one-cycle` keeps the lr constant
-          aug:bool=True, # `DigitAugment` on the training digits, on by default; `--no-aug` trains on them as they are
+          lr:float=None, # learning rate (peak lr with one-cycle), default depends on arch and task
+          one_cycle:bool=True, # fastai's 1cycle schedule, on by default, `--no-one-cycle` keeps the lr constant
+          aug:bool=True, # `DigitAugment` on the training digits, on by default, `--no-aug` trains on them as they are
           learner:str='scratch', # scratch (ours) or fastai
           device:str='auto', # cpu, cuda or auto
           seed:int=42, # seeds the weights, the shuffling and the augmentation
@@ -276,7 +276,7 @@ def train(data:str='sample', # sample, mnist, mnist_sample, mnist_tiny, or a loc
         meta = dict(arch=arch, task=task, n_out=n_out, vocab=list(dls.vocab) if task == 'digits' else ['7', '3'],
                     mean=MNIST_MEAN if task == 'digits' else 0., std=MNIST_STD if task == 'digits' else 1.)
         final, ens = hist[-1], None
-        if arch == 'ensemble':   # `history` is the first model's; `final` is the average's, on the validation digits
+        if arch == 'ensemble':   # `history` is the first model's, `final` is the average's, on the validation digits
             from fastai_lesson4.models import predict_digits
             p = predict_digits(model, d.x_valid)
             final = {**hist[-1], 'valid_loss': float(torch.nn.functional.nll_loss(p.clamp_min(1e-12).log(), d.y_valid)),
@@ -426,7 +426,7 @@ def sample_digits(folder:str='digits'): # where to write the pictures
 
 # %% ../nbs/09_cli.ipynb #2202d928
 def serve_cmd(host:str='127.0.0.1', # the address to listen on: 127.0.0.1 is this computer only
-              port:int=8000, # the port; 0 picks a free one (the address printed says which)
+              port:int=8000, # the port, 0 picks a free one (the address printed says which)
               model:str=None, # also read drawings with a model.pth written by `lesson4 train`
               browser:bool=True): # open the page in the browser (--no-browser: only print its address)
     "Serve the lesson live in the browser: draw a digit into a network while it trains"
@@ -488,7 +488,7 @@ def _interrupted(cmd:str, args:dict, e:KeyboardInterrupt) -> str:
     kept = f" ({out} is as it was)" if out and Path(out).exists() else ''
     return f"lesson4 {cmd}: {what}: nothing was written{kept}"
 
-def main(argv:list|None=None): # what follows `lesson4`, e.g. `['train', '--epochs', '2']`; default `sys.argv[1:]`
+def main(argv:list|None=None): # what follows `lesson4`, e.g. `['train', '--epochs', '2']`, default `sys.argv[1:]`
     "Run `lesson4 COMMAND [options]`; returns the exit code"
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] in (['--version'], ['-V']):

@@ -56,8 +56,8 @@ def _umask():
 
 def atomic_write(path, # the file to create or replace
                  write, # `write(tmp)` writes the whole content to the path `tmp`
-                 mode:int|None=None, # permissions; default: the replaced file's, else `open`'s (0o666 less umask)
-                 suffix:str|None=None): # extension of the temporary file; default: `path`'s
+                 mode:int|None=None, # permissions, default: the replaced file's, else `open`'s (0o666 less umask)
+                 suffix:str|None=None): # extension of the temporary file, default: `path`'s
     "Call `write` on a temporary file next to `path`, then rename it to `path`; returns `path`"
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -83,7 +83,7 @@ def check_num(name:str, # the argument's name, as the caller's user knows it
               lo=None, # smallest allowed value (inclusive), or `None`
               hi=None, # largest allowed value (inclusive), or `None`
               integer:bool=False, # must be a whole number of an integer type (`1.5` and `2.0` are refused)
-              what:str|None=None, # how the message describes the allowed values; default from `lo`/`hi`
+              what:str|None=None, # how the message describes the allowed values, default from `lo`/`hi`
               prefix:str=''): # start of the message, e.g. `'DigitAugment: '`
     "`v` as a Python `int`/`float` if a finite real number in `[lo, hi]`; else a one-line `TypeError`/`ValueError`"
     kind = numbers.Integral if integer else numbers.Real

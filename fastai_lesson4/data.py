@@ -136,7 +136,7 @@ def load_idx(path, # an IDX file, raw or gzipped (told apart by its first two by
 
 # %% ../nbs/04_data.ipynb #66800496
 def save_idx(t:torch.Tensor, # `uint8` images `(N,H,W)` or labels `(N,)`
-             path, # destination; gzipped when the name ends in `.gz`
+             path, # destination, gzipped when the name ends in `.gz`
             ) -> Path:
     "Write `t` as an IDX file (the MNIST format), gzipped if `path` ends in `.gz`"
     path = Path(path)
@@ -177,7 +177,7 @@ def save_png_folder(data:MnistData, # the digits to write
     check(layout in _PNG_SPLITS, f"save_png_folder: unknown layout {layout!r}, expected one of {list(_PNG_SPLITS)}")
     path = Path(path)
     check(not (path.exists() and any(path.iterdir())), f"save_png_folder: {path} exists and is not empty")
-    with atomic_dir(path) as tmp:   # the whole folder appears at once; a killed run's is removed by the next write
+    with atomic_dir(path) as tmp:   # the whole folder appears at once, a killed run's is removed by the next write
         rows = []
         for split, x, y in zip(_PNG_SPLITS[layout], (data.x_train, data.x_valid), (data.y_train, data.y_valid)):
             for d in set(y.tolist()): (tmp/split/data.vocab[d]).mkdir(parents=True, exist_ok=True)
@@ -193,7 +193,7 @@ def save_png_folder(data:MnistData, # the digits to write
 _16BIT = ('I;16', 'I;16B', 'I;16L', 'I;16N', 'I')   # PIL's modes for 16-bit grey (and 32-bit integer) images
 
 def grey8(im:Image.Image, # any PIL image
-          background:int|None=None, # grey level transparent pixels show (255: alpha over white); `None`: no alpha
+          background:int|None=None, # grey level transparent pixels show (255: alpha over white), `None`: no alpha
          ) -> np.ndarray: # `uint8` `(H,W)`
     "The 8-bit grey levels of `im`: 16-bit images scaled from 0-65535, float ones from [0,1] (or 0-255 if above 1)"
     if im.mode in _16BIT: a = np.asarray(im, dtype=np.float64)/257   # PIL's `convert('L')` clips these to {0, 255}
@@ -370,8 +370,8 @@ class TensorDS:
     "Images `x` and targets `y` on one device, with their `vocab` and the `loss_func` that fits them"
     split_idx = None   # set by `set_split_idx`: which split's transforms the loaders over this dataset apply
     def __init__(self, x:torch.Tensor, # `uint8` (or float in [0,1]) images `(N,H,W)`, `(N,C,H,W)` or `(N,D)`
-                 y:torch.Tensor|None, # `int64` class indices `(N,)` or float targets `(N,k)`; `None`: unlabelled items
-                 vocab:list|None=None, # class names; defaults to '0','1',... for integer `y`
+                 y:torch.Tensor|None, # `int64` class indices `(N,)` or float targets `(N,k)`, `None`: unlabelled items
+                 vocab:list|None=None, # class names, defaults to '0','1',... for integer `y`
                  loss_func=None): # defaults to `CrossEntropyLossFlat()` for integer `y`, none for float `y`
         check(x.dtype == torch.uint8 or x.is_floating_point(), f"TensorDS: `x` must be uint8 or float, got {x.dtype}",
               TypeError)
@@ -453,7 +453,7 @@ class TensorDL:
                  mean:float=MNIST_MEAN, # on the [0,1] scale
                  std:float=MNIST_STD,
                  split_idx:int|None=None, # 0 = training (random transforms on), 1 = validation
-                 seed:int|None=None, # seed of this loader's own generator; `None` uses torch's global RNG
+                 seed:int|None=None, # seed of this loader's own generator, `None` uses torch's global RNG
                 ):
         check(isinstance(ds, TensorDS), f"TensorDL: `ds` must be a TensorDS, got {type(ds).__name__}", TypeError)
         self.bs, self.last_idx = check_num('`bs`', bs, lo=1, integer=True, prefix='TensorDL: '), None
@@ -544,7 +544,7 @@ class TensorDL:
         return [self.vocab[int(round(float(v)))] for v in y]
     def decode_batch(self, b:tuple, # a batch: inputs, then targets or decoded predictions
                      max_n:int=9, # at most this many items
-                     full:bool=True) -> list: # (fastai's argument; everything is decoded)
+                     full:bool=True) -> list: # (fastai's argument, everything is decoded)
         "Items of `b` as fastai's `decode_batch` gives them: `(image, label, ...)`, the loader's preprocessing undone"
         xs = [TensorImageBW(x) for x in self.decode(b[0][:max_n])]
         return list(zip(xs, *[self.labels(t[:max_n]) for t in b[1:]]))
@@ -564,7 +564,7 @@ class TensorDL:
         fig, axs = plt.subplots(nrows, ncols, figsize=figsize or (ncols, nrows*1.1), squeeze=False, **kwargs)
         for ax in axs.flat: ax.set_axis_off()
         return fig, axs.flat
-    def show_batch(self, b:tuple|None=None, # a batch `(xb, yb)`; defaults to `one_batch()`
+    def show_batch(self, b:tuple|None=None, # a batch `(xb, yb)`, defaults to `one_batch()`
                    max_n:int=9, # number of digits to show
                    ncols:int=9, # digits per row
                    figsize:tuple|None=None, # defaults to one inch per digit
@@ -627,7 +627,7 @@ class TensorDataLoaders(DataLoaders):
     "Train and valid `TensorDL`s over tensors that live on the device"
     @classmethod
     def from_tensors(cls,
-                     x_train, y_train, x_valid, y_valid, # images (`uint8`, or float in [0,1]; `(N,28,28)`) and targets
+                     x_train, y_train, x_valid, y_valid, # images (`uint8`, or float in [0,1], `(N,28,28)`) and targets
                      bs:int=256, # batch size
                      val_bs:int|None=None, # validation batch size, defaults to `bs`
                      device=None, # defaults to fastai's `default_device()` (the GPU when there is one)
@@ -635,11 +635,11 @@ class TensorDataLoaders(DataLoaders):
                      batch_tfms=None, # fastai batch transforms (e.g. `DigitAugment()`) or callables, on float images
                      normalize:bool=True, # normalize by `mean` and `std` after `batch_tfms`
                      mean:float=MNIST_MEAN, std:float=MNIST_STD,
-                     vocab:list|None=None, # class names; defaults to '0'...'9'
-                     loss_func=None, # on the datasets, for `Learner`; default: `CrossEntropyLossFlat` for class indices
+                     vocab:list|None=None, # class names, defaults to '0'...'9'
+                     loss_func=None, # on the datasets, for `Learner`, default: `CrossEntropyLossFlat` for class indices
                      shuffle:bool=True, # shuffle the training set each epoch
                      drop_last:bool=True, # drop the training set's last partial batch
-                     seed:int|None=None, # seed of the training loader's shuffling; `None`: torch's global RNG
+                     seed:int|None=None, # seed of the training loader's shuffling, `None`: torch's global RNG
                      path='.', # where a `Learner` saves models
                     ) -> TensorDataLoaders:
         "`DataLoaders` over in-memory tensors, moved once to `device`"
@@ -665,7 +665,7 @@ class TensorDataLoaders(DataLoaders):
         return cls.from_tensors(d.x_train, d.y_train, d.x_valid, d.y_valid, vocab=d.vocab, **kwargs)
     def test_dl(self,
                 test_items, # digits: a tensor or array `(N,H,W)`, or a list of tensors, arrays, PIL images or paths
-                rm_type_tfms=None, # (fastai's argument; nothing to remove here)
+                rm_type_tfms=None, # (fastai's argument, nothing to remove here)
                 with_labels:bool=False, # the items are `(digit, label)` pairs
                 **kwargs): # passed to `TensorDL.new` (fastai's `num_workers` and such are ignored)
         "A loader over new digits with the validation set's preprocessing: fastai's `test_dl`, which `predict` uses"
@@ -681,7 +681,7 @@ class TensorDataLoaders(DataLoaders):
 # %% ../nbs/04_data.ipynb #2f3bc556
 def threes_sevens_dls(source='sample', # anything `get_mnist` accepts, with 3s and 7s in its `vocab`
                       bs:int=256, # batch size
-                      flatten:bool=True, # `(B,784)` like the lesson's `train_x`; `False` for `(B,1,28,28)`
+                      flatten:bool=True, # `(B,784)` like the lesson's `train_x`, `False` for `(B,1,28,28)`
                       normalize:bool=False, # the lesson uses raw [0,1] pixels
                       **kwargs # passed to `TensorDataLoaders.from_tensors`
                      ) -> TensorDataLoaders:

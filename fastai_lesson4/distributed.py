@@ -27,7 +27,7 @@ class ShardedDL:
     def __init__(self, dl, # a `TensorDL` (sliced by index) or any loader giving the same batches on every rank
                  rank:int, world:int, # this process and the number of processes
                  seed:int=0, # seed of the shared permutation when `dl` has none of its own
-                 train:bool|None=None): # training: equal full shards on all ranks; default: from `shuffle`/`drop_last`
+                 train:bool|None=None): # training: equal full shards on all ranks, default: from `shuffle`/`drop_last`
         store_attr('dl,rank,world,train')
         self.seed = dl.seed if getattr(dl, 'seed', None) is not None else seed
         self._gen, self.last_idx = None, None
@@ -139,7 +139,7 @@ class DDPCallback(Callback):
         self._shards = {}
 
 # %% ../nbs/08_distributed.ipynb #602e1c8c
-def init_distributed(backend:str|None=None): # 'nccl' or 'gloo'; defaults to nccl when CUDA is available
+def init_distributed(backend:str|None=None): # 'nccl' or 'gloo', defaults to nccl when CUDA is available
     "Join the process group `torchrun` describes in the environment (no-op for one process); returns the local device"
     if num_distrib() <= 1: return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
     cuda = torch.cuda.is_available() and backend != 'gloo'

@@ -116,7 +116,7 @@ def adaptive_information(t:torch.Tensor, # activations `(N,...)` of one layer on
 def kde_information(t:torch.Tensor, # activations `(N,...)` of one layer on N probe inputs
                     y, # their labels: class indices `(N,)` (or what `as_classes` takes)
                     var:float=0.1, # σ², the variance of the Gaussian noise added to the layer
-                    n_classes:int|None=None): # number of classes; default `y.max()+1` (a host sync on a GPU)
+                    n_classes:int|None=None): # number of classes, default `y.max()+1` (a host sync on a GPU)
     "KDE upper-bound estimates `(I(X;T), I(T;Y))` in bits (Kolchinsky & Tracey 2017, Saxe et al. 2018), 0-d tensors"
     var = check_num('var', var, lo=0, what='a number > 0', prefix='kde_information: ')
     check(var > 0, f"kde_information: var must be a number > 0, got {var!r}")
@@ -151,11 +151,11 @@ def _fork_rng(device):
 class InformationPlane(FitScopedCallback):
     "I(X;T) and I(T;Y) of chosen layers on a fixed probe set, by (adaptive) binning and the KDE bound, during training"
     order,run_valid = 0,False
-    def __init__(self, probe:tuple|None=None, # `(x, y)` in the model's input format; default: drawn from `dls.valid`
+    def __init__(self, probe:tuple|None=None, # `(x, y)` in the model's input format, default: drawn from `dls.valid`
                  n_probe:int=1000, # probe size drawn from the validation set when `probe` is None
-                 modules:list|None=None, # the layers T (their outputs); default: every activation module of the model
+                 modules:list|None=None, # the layers T (their outputs), default: every activation module of the model
                  output:bool=True, # one more layer: the model's output as probabilities (softmax, or sigmoid)
-                 every:int|None=None, # measure every `every` training batches; None: at the end of each epoch
+                 every:int|None=None, # measure every `every` training batches, None: at the end of each epoch
                  n_bins:int=30, # bins of the binning estimators (fixed-width and adaptive)
                  var:float=0.1, # noise variance σ² of the KDE estimator
                  estimators:tuple=('bin','kde'), # which estimators to run, in this order: 'bin', 'adaptive', 'kde'
@@ -323,7 +323,7 @@ class InformationPlane(FitScopedCallback):
 # %% ../nbs/05a_information.ipynb #4ffadc43
 def random_labels(y:torch.Tensor, # class indices `(N,)`
                   frac:float=1., # fraction of the labels to replace: exactly `round(frac*N)` of them
-                  n_classes:int|None=None, # new labels are uniform over `range(n_classes)`; default: `y.max()+1`
+                  n_classes:int|None=None, # new labels are uniform over `range(n_classes)`, default: `y.max()+1`
                   seed:int=0): # seed of a generator of its own (torch's global random state is untouched)
     "`(y_new, idx)`: a copy of `y` whose labels at `idx` (sorted dataset indices) are drawn uniformly at random"
     check(isinstance(y, torch.Tensor) and y.ndim==1 and len(y)>0 and not (y.is_floating_point() or y.is_complex()),
@@ -387,7 +387,7 @@ def tishby_task(seed:int=0, # seed of the points' jitter (`tishby_points`): whic
 
 def tishby_dls(seed:int=0, # which task (`tishby_task`)
                valid_pct:float=0.2, # share of the 4,096 inputs held out for validation
-               bs:int|None=None, # batch size; None: the whole training set in one batch (full-batch descent)
+               bs:int|None=None, # batch size, None: the whole training set in one batch (full-batch descent)
                split_seed:int=0, # seed of the train/validation split and of the shuffling
                device=None): # defaults to fastai's `default_device()`
     "`TensorDataLoaders` of the 12-bit task: inputs as they are (0/1, not normalized), labels '0'/'1'"

@@ -85,7 +85,7 @@ def rand_directions(learn, # Learner or nn.Module
                     seed:int=42, # seed of the Gaussian draws (the global RNG is not touched)
                     norm:str|None='filter', # 'filter', 'layer' or None (raw Gaussian)
                     ignore:str|None='biasbn', # 'biasbn': zero direction for 1-D parameters (biases, norm layers)
-                    origin:'list'=None): # normalize to this parameter set (as `param_list` takes; default: the model's)
+                    origin:'list'=None): # normalize to this parameter set (as `param_list` takes, default: the model's)
     "`n` orthogonal Gaussian directions, each a list of tensors like the model's parameters, normalized per `norm`"
     check(norm in ('filter','layer',None), f"rand_directions: norm must be 'filter', 'layer' or None, got {norm!r}")
     check(ignore in ('biasbn',None), f"rand_directions: ignore must be 'biasbn' or None, got {ignore!r}")
@@ -182,12 +182,12 @@ class LossLine:
 
 # %% ../nbs/07_landscape.ipynb #59449b99
 def loss_line(learn, # Learner (fastai's or ours): uses `.model`, `.loss_func`, `.dls.valid`
-              a=None, # start parameter set (model, Learner, state_dict, flat vector, list); `None`: current weights
+              a=None, # start parameter set (model, Learner, state_dict, flat vector, list), `None`: current weights
               b=None, # end parameter set (if both `a` and `b` are `None`: walk along a random direction instead)
               steps:int=21, # number of points
               span:float=1., # random-direction mode: α runs over [-span, span]
               dl=None, # batches to evaluate on (default `learn.dls.valid`)
-              n_batches:int|None=8, # use the first `n_batches` of `dl`; `None`: all
+              n_batches:int|None=8, # use the first `n_batches` of `dl`, `None`: all
               d=None, # random-direction mode: the direction (default `rand_directions(learn, 1, seed, norm, ignore)`)
               seed:int=42, norm:str|None='filter', ignore:str|None='biasbn', # see `rand_directions`
               alphas=None, # explicit α values, overrides `steps` and `span`
@@ -235,7 +235,7 @@ def loss_surface(learn, # Learner (fastai's or ours): uses `.model`, `.loss_func
                  steps:int=11, # grid points per axis
                  span:float=1., # the grid covers [-span, span] on both axes
                  dl=None, # batches to evaluate on (default `learn.dls.valid`)
-                 n_batches:int|None=8, # use the first `n_batches` of `dl`; `None`: all
+                 n_batches:int|None=8, # use the first `n_batches` of `dl`, `None`: all
                  seed:int=42, norm:str|None='filter', ignore:str|None='biasbn', # see `rand_directions`
                  dirs=None, # two directions (parameter sets) instead of random ones
                  origin=None, # centre of the plane (default: current weights)

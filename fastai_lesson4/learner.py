@@ -70,7 +70,7 @@ class explain_errors:
     def __init__(self,
                  msg, # a function of no argument returning the text to put first
                  catch=(RuntimeError,), # exception types to explain
-                 as_=None, # type to raise instead; default: the caught one's
+                 as_=None, # type to raise instead, default: the caught one's
                  match:str=''): # only errors whose text contains this
         store_attr()
     def __enter__(self): return self
@@ -99,15 +99,15 @@ class Learner:
     def __init__(self,
                  dls, # the data: our `TensorDataLoaders`, fastai's `DataLoaders`, or anything with `train`/`valid`
                  model, # the model to train
-                 loss_func=None, # `loss_func(pred, *yb)`; default: the loaders' own (`dls.loss_func`)
+                 loss_func=None, # `loss_func(pred, *yb)`, default: the loaders' own (`dls.loss_func`)
                  opt_func=Adam, # a fastai optimizer, a torch optimizer class or `partial`, or the lesson's `BasicOptim`
                  lr=1e-3, # default learning rate (a number, or a `slice` for discriminative lrs)
                  splitter=trainable_params, # `splitter(model)` gives the parameter groups
                  cbs=None, # callbacks to add: instances or classes
                  metrics=None, # functions `f(pred, *yb)` or fastai `Metric`s, computed on the validation set
-                 path=None, # where `save`/`export` write; default `dls.path`
+                 path=None, # where `save`/`export` write, default `dls.path`
                  model_dir='models', # `save`'s folder under `path`
-                 wd=None, # weight decay; default: the optimizer's
+                 wd=None, # weight decay, default: the optimizer's
                  wd_bn_bias=False, # apply weight decay to normalization and bias parameters too
                  train_bn=True, # keep training normalization layers when frozen
                  moms=(0.95,0.85,0.95), # momentum for `fit_one_cycle`: start, middle, end
@@ -131,8 +131,8 @@ class Learner:
     # -- CancelXException was raised, after_X (not in a `finally`: other exceptions skip after_X, as in fastai).
     def fit(self,
             n_epoch:int, # number of epochs
-            lr=None, # learning rate for this fit (a number or a `slice`); default: `self.lr`
-            wd=None, # weight decay for this fit; default: `self.wd`, else the optimizer's
+            lr=None, # learning rate for this fit (a number or a `slice`), default: `self.lr`
+            wd=None, # weight decay for this fit, default: `self.wd`, else the optimizer's
             cbs=None, # callbacks added for this fit only
             reset_opt:bool=False, # create a new optimizer (and forget its state) first
             start_epoch:int=0): # skip the epochs before this one (fastai's `SkipToEpoch`), to resume
@@ -394,7 +394,7 @@ class Learner:
                   with_input=False, # return the inputs too
                   with_decoded=False, # return the decoded predictions too (`loss_func.decodes`)
                   with_loss=False, # return the loss of each item too
-                  act=None, # activation applied to the predictions; default `loss_func.activation`
+                  act=None, # activation applied to the predictions, default `loss_func.activation`
                   inner=False, # called inside a fit: no fit/epoch events around
                   reorder=True, # results in the dataset's order even when `dl` shuffles
                   cbs=None, # temporary callbacks
@@ -450,10 +450,10 @@ class Learner:
         return atomic_write(file, lambda tmp: torch.save(state, tmp, pickle_protocol=pickle_protocol))
     def load(self,
              file:str, # name of the file, without `.pth`, under `path/model_dir`
-             device=None, # where to load the tensors; default: the loaders' device, else the model's
+             device=None, # where to load the tensors, default: the loaders' device, else the model's
              with_opt:bool=True, # load the optimizer state too, when the file has one
              strict:bool=True, # passed to `load_state_dict`
-             weights_only:bool=True): # accepted for fastai's callbacks; the file is always read with `weights_only`
+             weights_only:bool=True): # accepted for fastai's callbacks, the file is always read with `weights_only`
         "Load `path/model_dir/file.pth` (ours or fastai's), always with `torch.load(weights_only=True)`"
         if device is None: device = getattr(self.dls, 'device', None)
         if device is None:
@@ -648,7 +648,7 @@ class ProgressCallback(Callback):
     def before_fit(self):
         l = self.learn
         check(hasattr(l, 'recorder'), 'ProgressCallback needs a `Recorder` on the Learner')
-        live = live_output()   # a terminal or a notebook; a log or a captured cell gets the table alone
+        live = live_output()   # a terminal or a notebook, a log or a captured cell gets the table alone
         self.mbar = (master_bar(list(range(l.n_epoch))) if live else _EpochTable()) if l.create_mbar else None
         if l.logger is not noop:
             self.old_logger,l.logger = l.logger,self._write_stats

@@ -88,9 +88,9 @@ def _in_notebook() -> bool:
 class LiveCallback(FitScopedCallback):
     "Base of the live callbacks: counts steps over all fits, records every `every` seconds, publishes `frame()`"
     order,run_valid = 65,False   # after the Recorder (50), as fastai's `ShowGraphCallback`
-    def __init__(self, every:float=0.5, # seconds between two records; 0: after every step
+    def __init__(self, every:float=0.5, # seconds between two records, 0: after every step
                  show:bool=False, # in a notebook: draw `plot()` and redraw it in place after each epoch and at the end
-                 max_share:float|None=1/30): # a record waits at least its own cost / `max_share`; None: only `every`
+                 max_share:float|None=1/30): # a record waits at least its own cost / `max_share`, None: only `every`
         super().__init__()
         p = f'{type(self).__name__}: '
         self.every = check_num('`every`', every, lo=0, prefix=p)
@@ -244,7 +244,7 @@ def _finite(v:float) -> float|None: return v if math.isfinite(v) else None
 
 class LiveLoss(LiveCallback):
     "Batch losses (at most `max_points`), and every `every` seconds loss and accuracy on fixed valid and train items"
-    def __init__(self, every:float=0.5, # seconds between two evaluations (and frames); 0: every step
+    def __init__(self, every:float=0.5, # seconds between two evaluations (and frames), 0: every step
                  n_valid:int=1000, # items of `dls.valid` (and of `dls.train`) evaluated each time, the first ones
                  max_points:int=500, # most points per curve: then batch losses merge in pairs, evaluations halve
                  div_factor:float=3., # diverged: a batch loss above `div_factor`× the first one + 1 ...
@@ -489,10 +489,10 @@ def _quiet_copy(model):
 
 class LiveLandscape(LiveCallback):
     "The marble on the real loss landscape: a loss grid on a plane through the weights, and where training goes on it"
-    def __init__(self, every:float=0.5, # seconds between two marble positions (and frames); 0: every step
+    def __init__(self, every:float=0.5, # seconds between two marble positions (and frames), 0: every step
                  n_points:int=1000, # items the loss (grid and marble) is measured on: the first of `data`'s loader
                  steps:int=21, # grid points per axis
-                 method:str='pca', # 'pca': the trail's principal directions; 'random': filter-normalized random ones
+                 method:str='pca', # 'pca': the trail's principal directions, 'random': filter-normalized random ones
                  data:str='train', # 'train' or 'valid': whose items
                  span:float=1., # a random plane's grid covers [-span, span] (in filter norms) on both axes
                  max_trail:int=64, # most weight vectors kept (then every other one is dropped)
@@ -642,7 +642,7 @@ class LiveLandscape(LiveCallback):
                            off_plane=self._off, redraw_seconds=None if pl is None else pl['seconds'],
                            redrawing=self.redrawing)
 
-    def redraw(self, method:str|None=None, # 'pca' or 'random'; default: the callback's `method`
+    def redraw(self, method:str|None=None, # 'pca' or 'random', default: the callback's `method`
               ) -> int|None: # the new plane's `plane_id`, or None when it will come at the next record of a fit
         "A new plane through the current weights with its loss grid: now if no fit runs, else at the fit's next record"
         check(method in (None,'pca','random'),

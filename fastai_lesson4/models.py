@@ -62,7 +62,7 @@ def train_digits(x_train:torch.Tensor, y_train:torch.Tensor, # `uint8` digits `(
                  cbs:list|None=None, # callbacks for the first model's `Learner`
                  quiet:bool=True, # no progress bar or per-epoch table
                  aug:bool=True, # `DigitAugment` on the training digits
-                 one_cycle:bool=True, # fastai's 1cycle schedule; `False`: constant `lr`
+                 one_cycle:bool=True, # fastai's 1cycle schedule, `False`: constant `lr`
                  model_func=digit_cnn): # makes one member: `model_func(n_out)`
     "Train `n_models` CNNs with `DigitAugment` and 1cycle; returns `(DigitEnsemble, learners)`"
     check_num('n_models', n_models, 1, 100, integer=True, prefix='train_digits: ')
@@ -91,7 +91,7 @@ def train_digits(x_train:torch.Tensor, y_train:torch.Tensor, # `uint8` digits `(
 def predict_digits(model:nn.Module, # a classifier of `(B,1,28,28)` normalized digits (e.g. a `DigitEnsemble`)
                    x:torch.Tensor, # `uint8` digits `(N,28,28)`
                    bs:int=1024, # batch size
-                   mean:float|None=None, std:float|None=None): # normalization; default MNIST's, as the loaders use
+                   mean:float|None=None, std:float|None=None): # normalization, default MNIST's, as the loaders use
     "Class probabilities `(N, n_classes)` of `model` for the digits `x`"
     from fastai_lesson4.data import MNIST_MEAN, MNIST_STD
     mean,std = MNIST_MEAN if mean is None else mean, MNIST_STD if std is None else std

@@ -53,12 +53,12 @@ class HyperScheduler(Callback):
 
 def fit_one_cycle(self, # the `Learner`
                   n_epoch, # number of epochs
-                  lr_max:float|list|slice|None=None, # peak lr: a number, one per group, or a `slice`; default `self.lr`
+                  lr_max:float|list|slice|None=None, # peak lr: a number, one per group, or a `slice`, default `self.lr`
                   div=25., # the lr starts at `lr_max/div`
                   div_final=1e5, # and ends at `lr_max/div_final`
                   pct_start=0.25, # fraction of training spent warming up, in [0, 1]
-                  wd:float|None=None, # weight decay for this fit; default `self.wd`
-                  moms:tuple|None=None, # momentum (Adam's beta1) at start, middle, end; default `self.moms`
+                  wd:float|None=None, # weight decay for this fit, default `self.wd`
+                  moms:tuple|None=None, # momentum (Adam's beta1) at start, middle, end, default `self.moms`
                   cbs:list|None=None, # callbacks for this fit only
                   reset_opt=False, # make a new optimizer first
                   start_epoch=0): # resume at this epoch (fastai's `SkipToEpoch`)
@@ -75,10 +75,10 @@ def fit_one_cycle(self, # the `Learner`
 # %% ../nbs/02a_schedule.ipynb #063d1c02
 def fit_flat_cos(self, # the `Learner`
                  n_epoch, # number of epochs
-                 lr:float|list|slice|None=None, # the flat lr: a number, one per group, or a `slice`; default `self.lr`
+                 lr:float|list|slice|None=None, # the flat lr: a number, one per group, or a `slice`, default `self.lr`
                  div_final=1e5, # the lr ends at `lr/div_final`
                  pct_start=0.75, # fraction of training at the flat lr
-                 wd:float|None=None, # weight decay for this fit; default `self.wd`
+                 wd:float|None=None, # weight decay for this fit, default `self.wd`
                  cbs:list|None=None, # callbacks for this fit only
                  reset_opt=False, # make a new optimizer first
                  start_epoch=0): # resume at this epoch
@@ -92,10 +92,10 @@ def fit_flat_cos(self, # the `Learner`
 def fit_sgdr(self, # the `Learner`
              n_cycles, # number of cosine cycles
              cycle_len, # epochs in the first cycle
-             lr_max:float|list|slice|None=None, # the lr at the start of each cycle; default `self.lr`
+             lr_max:float|list|slice|None=None, # the lr at the start of each cycle, default `self.lr`
              cycle_mult=2, # each cycle is this many times longer than the one before
              cbs:list|None=None, # callbacks for this fit only
-             wd:float|None=None, # weight decay for this fit; default `self.wd`
+             wd:float|None=None, # weight decay for this fit, default `self.wd`
              reset_opt=False, # make a new optimizer first
              start_epoch=0): # resume at this epoch
     "Fit `self.model` for `n_cycles` of `cycle_len` epochs with warm restarts (fastai's `fit_sgdr`)"
@@ -144,7 +144,7 @@ def lr_find(self, # the `Learner`
             num_it:int=100, # at most this many batches
             stop_div:bool=True, # stop when the smooth loss passes 4 times its minimum
             show_plot:bool=True, # plot the loss against the lr, with the suggestions
-            suggest_funcs:Callable|list|None=SuggestionMethod.Valley): # fastai's suggestion function(s); `None`: none
+            suggest_funcs:Callable|list|None=SuggestionMethod.Valley): # fastai's suggestion function(s), `None`: none
     "Mock training with a growing lr: fastai's `SuggestedLRs` (`None` without `suggest_funcs`), plotted if `show_plot`"
     n_epoch = num_it//max(len(self.dls.train), 1) + 1
     with self.no_logging(): self.fit(n_epoch, cbs=LRFinderCallback(start_lr, end_lr, num_it, stop_div))

@@ -26,7 +26,7 @@ __all__ = ['STATIC', 'MAX_BODY', 'plain', 'BodyLimit', 'Hub', 'predict_json', 'p
 
 # %% ../nbs/12_serve.ipynb #69a5cd19
 STATIC = Path(fastai_lesson4.__file__).parent/'static'
-MAX_BODY = 2*1024*1024   # bytes: the largest request body; a drawing is some kilobytes, a phone photo ~2 MB
+MAX_BODY = 2*1024*1024   # bytes: the largest request body, a drawing is some kilobytes, a phone photo ~2 MB
 _FILES = {'htmx.min.js': 'text/javascript', 'sse.js': 'text/javascript', 'lesson4.js': 'text/javascript',
           'lesson4.css': 'text/css'}   # all the server ever reads from disk
 
@@ -268,7 +268,7 @@ def page(settings:dict, # the trainer's settings: the controls start from them
             Script(src='/static/lesson4.js'))
 
 # %% ../nbs/12_serve.ipynb #0d8acb7b
-def serve_app(trainer:LiveTrainer|None=None, # the trainer to show; default: a new one on the embedded sample
+def serve_app(trainer:LiveTrainer|None=None, # the trainer to show, default: a new one on the embedded sample
               model:str|Path|tuple|None=None, # a `lesson4 train` model file (or `(model, meta)`) to read with too
               interval:float=0.2, # seconds between frames of the stream
               idle_pause:float=10., # seconds with no page open after which training pauses
@@ -324,8 +324,8 @@ def serve_app(trainer:LiveTrainer|None=None, # the trainer to show; default: a n
     return app
 
 # %% ../nbs/12_serve.ipynb #3fcb168b
-def serve(host:str='127.0.0.1', # the address to listen on; another than loopback opens the page to the network
-          port:int=8000, # the port; 0 picks a free one
+def serve(host:str='127.0.0.1', # the address to listen on, another than loopback opens the page to the network
+          port:int=8000, # the port, 0 picks a free one
           model:str|None=None, # a model file of `lesson4 train` to read drawings with too
           browser:bool=True, # open the page in the browser
           quiet:bool=True): # no access log

@@ -151,14 +151,14 @@ class _Gate(Callback):
 # %% ../nbs/11_trainer.ipynb #6bcfa6aa
 class LiveTrainer:
     "One `Learner` training in a background thread: played, paused, stepped a mini-batch at a time, changed, reset"
-    def __init__(self, data:MnistData|None=None, # the digits; default: the embedded sample (4,000 + 1,000)
+    def __init__(self, data:MnistData|None=None, # the digits, default: the embedded sample (4,000 + 1,000)
                  seed:int=0, # seeds the weights, the shuffling, the noisy labels and the augmentation at each reset
                  n_eval:int=1000, # digits the live losses and the landscape are computed on
                  threads:int|None=1, # torch threads while it trains (`None`: as they are)
                  device='cpu', # where the digits and the model live: 'cuda' trains on a GPU
                  exact:bool=False, # frames after every step, redraws in the training thread: the same pictures on
                                    # every run (slower: for docs and tests); default: several frames a second
-                 **settings): # any of `model, hidden, lr, bs, aug, noise, pace`; `DEFAULTS` for the rest
+                 **settings): # any of `model, hidden, lr, bs, aug, noise, pace`, `DEFAULTS` for the rest
         self.data = get_mnist('sample') if data is None else data
         self.seed, self.n_eval, self.threads, self.exact = seed, n_eval, threads, exact
         self.device = torch.device(device)
@@ -274,7 +274,7 @@ class LiveTrainer:
                         landscape=LiveLandscape(n_points=self.n_eval, background=not self.exact,
                                                 **(kw if self.exact else dict(kw, max_share=0.2))))
         learn = Learner(self.loaders(), model, opt_func=SGD, lr=s['lr'], cbs=[_Gate(self), *self.cbs.values()])
-        learn.remove_cbs([ProgressCallback, Recorder])   # the page draws the progress; `LiveLoss` records
+        learn.remove_cbs([ProgressCallback, Recorder])   # the page draws the progress, `LiveLoss` records
         learn.logger = lambda *a: None
         self._models = (model, digit_model(MODELS[s['model']], hidden=s['hidden']))
         self.learn = learn
@@ -292,7 +292,7 @@ class LiveTrainer:
                 elif dirty == 'loaders': self.learn.dls = self.loaders()
                 self._built.set()
                 self.learn.fit(10**9, lr=self.settings['lr'])   # until the gate stops it
-            except Exception as e:   # said in the status; the thread waits for a reset or a change
+            except Exception as e:   # said in the status, the thread waits for a reset or a change
                 self.error = f"{type(e).__name__}: {e}"
                 self._built.set()
                 with self._cond:
@@ -308,7 +308,7 @@ class LiveTrainer:
             with self._cond:
                 wait = self._next - time.perf_counter() if self.settings['pace'] and self._playing else 0
                 if wait > 0 and not (self._closed or self._dirty or self._redraw):
-                    self._cond.wait(wait)   # slow motion: at most `pace` steps a second; a control wakes it
+                    self._cond.wait(wait)   # slow motion: at most `pace` steps a second, a control wakes it
                     continue
                 if self._lr_new is not None:
                     set_hyper(self.learn.opt, 'lr', self._lr_new)
@@ -343,7 +343,7 @@ class LiveTrainer:
 
     # -- Experiments: the lesson's questions, each a run or two from a reset, and what happened
     def run_experiment(self, name:str, # one of `EXPERIMENTS`: 'gd-sgd', 'lr-high', 'linear-relu', 'noise'
-                       play:bool=True): # start it now; else it waits, its question asked, for `play`
+                       play:bool=True): # start it now, else it waits, its question asked, for `play`
         "Set up experiment `name` (and play it): its runs one by one from a reset, then its finding in `status()`"
         check(name in EXPERIMENTS, f"experiment must be one of {', '.join(EXPERIMENTS)}, got {name!r}")
         e = EXPERIMENTS[name]
@@ -381,7 +381,7 @@ class LiveTrainer:
                 self.experiment = {**e, 'results': results, 'finding': spec['verdict'](results), 'done': True}
                 self._playing = False
 
-    def evaluate(self, curve:bool=False): # `(loss, accuracy)`; or `(epoch, valid loss, train loss)` for a curve
+    def evaluate(self, curve:bool=False): # `(loss, accuracy)`, or `(epoch, valid loss, train loss)` for a curve
         "The current model's loss and accuracy on all the validation digits; or a point of the memorization curve"
         m = self.learn.model
         was = m.training

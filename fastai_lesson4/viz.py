@@ -96,8 +96,8 @@ def show_weights(w, # tensor, `nn.Linear`/`nn.Conv2d`, model or `Learner` (its f
                  shape=(28,28), # picture shape of one unit's weights (2-D weights)
                  n:int=None, # show only the first `n` units
                  ncols:int=None, # tiles per row (default: about square, at least 5)
-                 scale:str='shared', # 'shared': one colour limit for all tiles; 'each': one per tile
-                 cmap='RdBu_r', # a diverging colour map; its centre is drawn at zero
+                 scale:str='shared', # 'shared': one colour limit for all tiles, 'each': one per tile
+                 cmap='RdBu_r', # a diverging colour map, its centre is drawn at zero
                  title:str=None, # figure title (default: names the layer, how many units are drawn and the scale)
                  ax=None, # an `Axes` (one tile) or a sequence of `Axes` to draw into
                  idxs=None, # units to show, overrides `n`
@@ -294,7 +294,7 @@ def show_frames(history, # `WeightHistory` (`.frames`, `.iters`) or a tensor of 
 
 # %% ../nbs/06_viz.ipynb #7516c426
 def animate_weights(history, # `WeightHistory` (`.frames`, `.iters`) or a tensor of frames
-                    path=None, # where to write the GIF (a `.gif` name); not written if `None`
+                    path=None, # where to write the GIF (a `.gif` name), not written if `None`
                     fps:int=4, # frames per second
                     n:int=None, # show only the first `n` units
                     idxs=None, # units to show, overrides `n`
