@@ -13,7 +13,7 @@ warnings.filterwarnings('ignore', message='.*torch.jit.script.*', category=Futur
 from pathlib import Path
 from fastcore.script import anno_parser, CliError
 from . import __version__
-from .core import atomic_write, atomic_dir, check, check_num, check_weights_file
+from .core import atomic_write, atomic_dir, check
 
 # %% ../nbs/09_cli.ipynb #bf6e8242
 _ARCHS = ('linear', 'mlp', 'cnn', 'ensemble')   # `models.ARCHS`, here so that arguments are checked before torch loads

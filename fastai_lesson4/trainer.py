@@ -8,7 +8,6 @@ Docs: https://fastai-lesson4.github.io/fastai_lesson4/trainer.html.md"""
 from __future__ import annotations
 import atexit, math, threading, time
 import numpy as np, torch
-from torch import nn
 import torch.nn.functional as F
 from fastai.optimizer import SGD
 from fastai.torch_core import set_seed
