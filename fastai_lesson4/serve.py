@@ -6,20 +6,20 @@ Docs: https://fastai-lesson4.github.io/fastai_lesson4/serve.html.md"""
 
 # %% ../nbs/12_serve.ipynb #d23b44a6
 from __future__ import annotations
-import asyncio, base64, json, math, os, secrets, socket, sys, threading, time, webbrowser
+import asyncio, base64, json, math, secrets, socket, threading, time, webbrowser
 from pathlib import Path
 import fastai_lesson4
 import numpy as np
 from PIL import Image
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, FileResponse, StreamingResponse
+from starlette.responses import JSONResponse, FileResponse, StreamingResponse
 from starlette.middleware import Middleware
 from fasthtml.common import (FastHTML, Title, Meta, Link, Script, Main, Header, Section, H1, H2, H3, P, Div, Span,
                              Canvas, Button, Form, Label, Input, Select, Option, Small, A)
 from .core import check
 from .data import load_picture, mnist_steps
 from .models import load_digit_model, class_probs
-from .trainer import LiveTrainer, EXPERIMENTS, ACTIONS, DEFAULTS
+from .trainer import LiveTrainer, EXPERIMENTS
 
 # %% auto #0
 __all__ = ['STATIC', 'MAX_BODY', 'plain', 'BodyLimit', 'Hub', 'predict_json', 'page', 'serve_app', 'serve']

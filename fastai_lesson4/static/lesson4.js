@@ -20,7 +20,7 @@ const fmt = (v, d = 3) => v == null || !isFinite(v) ? '–' : Math.abs(v) >= 1e6
   ? v.toExponential(1) : Math.abs(v) >= 1000 ? Math.round(v).toString() : (+v.toPrecision(d)).toString();
 const clamp = (v, lo, hi) => Math.max(lo, Math.min(hi, v));
 function lerp3(stops, t) {   // piecewise-linear colour map over equally spaced stops
-  t = clamp(t, 0, 1) * (stops.length - 1);
+  t = (isFinite(t) ? clamp(t, 0, 1) : 0) * (stops.length - 1);   // not a number: the first colour
   const i = Math.min(Math.floor(t), stops.length - 2), f = t - i, a = stops[i], b = stops[i + 1];
   return [0, 1, 2].map(k => Math.round(a[k] + (b[k] - a[k]) * f));
 }
@@ -200,16 +200,18 @@ function drawWeights(f) {
 
 // ---------- the landscape: a filled contour map, the marble and its trail ----------
 function drawLandscape(f) {
-  if (!f.loss || !f.loss.length || !f.loss[0].length) {   // the plane is still being computed
+  const finite = (f.loss || []).flat().some(v => v != null && isFinite(v) && v > 0);
+  if (!f.loss || !f.loss.length || !f.loss[0].length || !finite) {   // no plane yet, or no finite loss on it
     const c = ctx2d($('landscape'));
     c.fillStyle = '#888';
     c.textAlign = 'center';
-    c.fillText('drawing the landscape…', $('landscape').width / 2, $('landscape').height / 2);
+    c.fillText(f.loss && f.loss.length ? 'no finite loss on this plane: the run diverged (reset)'
+               : 'drawing the landscape…', $('landscape').width / 2, $('landscape').height / 2);
     return;
   }
   const cv = $('landscape'), c = ctx2d(cv), m = {l: 48, r: 96, t: 10, b: 40};
   const W = cv.width - m.l - m.r, H = cv.height - m.t - m.b, L = f.loss, ny = L.length, nx = L[0].length;
-  const fin = L.flat().filter(v => v != null && isFinite(v)), lo = Math.log(Math.min(...fin)), hi = Math.log(Math.max(...fin));
+  const fin = L.flat().filter(v => v != null && isFinite(v) && v > 0), lo = Math.log(Math.min(...fin)), hi = Math.log(Math.max(...fin));
   const levels = 14, t = v => v == null || !isFinite(v) ? 1 : Math.floor((Math.log(v) - lo) / (hi - lo || 1) * levels) / levels;
   const img = c.createImageData(W, H);
   for (let py = 0; py < H; py++) for (let px = 0; px < W; px++) {   // bilinear in the grid, banded: filled contours
