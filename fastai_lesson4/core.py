@@ -1,4 +1,4 @@
-"""Small helpers the other modules share: `atomic_write` and `atomic_dir`, so no file or folder the package writes is ever left half-written or mixed; `check_weights_file`, so a weight file that is not what the caller can use says what it is; `check_num`/`check`, so argument checks take one line off the main path; and `progress`, so progress bars appear only where someone watches them.
+"""Small helpers the other modules share: `atomic_write` and `atomic_dir`, so no file or folder the package writes is ever left half-written or mixed; `check_weights_file`, so a weight file that is not what the caller can use says what it is; `check_num`/`check`, so argument checks take one line off the main path; `progress`, so progress bars appear only where someone watches them; and `count_syncs`, so a test on a CPU can tell which tensor calls would make a GPU wait.
 
 Docs: https://fastai-lesson4.github.io/fastai_lesson4/core.html.md"""
 
@@ -6,13 +6,14 @@ Docs: https://fastai-lesson4.github.io/fastai_lesson4/core.html.md"""
 
 # %% ../nbs/00_core.ipynb #bf5f71f6
 from __future__ import annotations
-import contextlib, ctypes, errno, math, numbers, os, pickle, re, secrets, shutil, sys, time, zipfile, zlib
+import collections, contextlib, ctypes, errno, functools, math, numbers, os, pickle, re, secrets, shutil, sys, time
+import zipfile, zlib
 from pathlib import Path
 import numpy as np
 
 # %% auto #0
 __all__ = ['tmp_name', 'clean_stale_tmp', 'atomic_write', 'check_num', 'check', 'atomic_dir', 'weights_kind',
-           'weights_safe_globals', 'load_weights_file', 'check_weights_file', 'live_output', 'progress']
+           'weights_safe_globals', 'load_weights_file', 'check_weights_file', 'live_output', 'progress', 'count_syncs']
 
 # %% ../nbs/00_core.ipynb #7273cca2
 _RUN_START = time.time()   # temporary files of ours older than this, whose writer is gone, are stale
@@ -223,3 +224,38 @@ def progress(xs, # what to iterate over
     if not live_output(): return xs
     from fastprogress.fastprogress import progress_bar
     return progress_bar(xs, **kwargs)
+
+# %% ../nbs/00_core.ipynb #b8104fed
+_SYNC_CALLS = frozenset(['item', 'tolist', 'numpy', 'cpu', '__bool__', '__float__', '__int__', '__index__',
+                         '__format__', 'nonzero', 'argwhere', 'masked_select', 'unique', 'unique_consecutive'])
+
+@functools.cache
+def _sync_mode():
+    "The `TorchFunctionMode` behind `count_syncs`, made on first use (importing this module doesn't import torch)"
+    import torch
+    from torch.overrides import TorchFunctionMode
+    def bool_index(args):   # `t[mask]`: the output's size is read from the values
+        idx = args[1] if len(args) > 1 else None
+        return any(isinstance(o, torch.Tensor) and o.dtype == torch.bool
+                   for o in (idx if isinstance(idx, tuple) else [idx]))
+    class SyncMode(TorchFunctionMode):
+        def __init__(self, counts):
+            super().__init__()
+            self.counts = counts
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            name = getattr(func, '__name__', '')
+            if name in _SYNC_CALLS or (name == '__getitem__' and bool_index(args)): self.counts[name] += 1
+            return func(*args, **(kwargs or {}))
+    return SyncMode
+
+class count_syncs:
+    "Count the tensor calls inside `with count_syncs() as s:` that would make a GPU wait for the host (`s.counts`)"
+    def __enter__(self):
+        self.counts = collections.Counter()
+        self._mode = _sync_mode()(self.counts)
+        self._mode.__enter__()
+        return self
+    def __exit__(self, *exc): return self._mode.__exit__(*exc)
+    @property
+    def total(self) -> int: return sum(self.counts.values())
+
