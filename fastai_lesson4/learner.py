@@ -639,7 +639,12 @@ class _EpochTable:
     "fastprogress's console epoch table without its bars: what a log file or a captured cell is given"
     total_time, write = False, ConsoleMasterBar.write
     def update(self, epoch): pass
+    # the rest of fastprogress's `MasterBar`, which fastai's callbacks call (`ShowGraphCallback`): nothing to draw
+    def on_iter_begin(self): pass
     def on_iter_end(self): pass
+    def on_interrupt(self): pass
+    def add_child(self, child): pass
+    def update_graph(self, graphs, x_bounds=None, y_bounds=None): pass
 
 class ProgressCallback(Callback):
     "fastprogress bars and fastai's epoch table, redrawn at most every `every` seconds; bars only where watched"
