@@ -25,7 +25,8 @@ Sections (each: contenders interleaved over `--repeats` rounds, medians, ratios 
   growth      cost growth of our pipeline (TensorDataLoaders + our Learner + MLP): images/s at bs 64..4096, and
               per-batch time and memory at 5k, 60k, 600k images (the sample repeated)
 
-Writes `bench/results-<device>.json` (every row, with the machine, versions and date). The stock fastai paths are timed
+Writes `bench/out/results-<device>.json` (every row, with the machine, versions and date; `--out` to choose; the
+recorded runs that `bench/RESULTS.md` quotes are the tracked `bench/results-*.json`). The stock fastai paths are timed
 on `--fastai-batches` batches and reported in images/s, like everything else.
 """
 import argparse, contextlib, copy, datetime, gc, io, json, os, platform, statistics, sys, tempfile, time, warnings
@@ -49,12 +50,12 @@ from fastai_lesson4.models import digit_model
 
 ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
 ap.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
-ap.add_argument('--quick', action='store_true', help='fewer repeats, smaller sizes (about a minute on 2 CPU cores)')
+ap.add_argument('--quick', action='store_true', help='fewer repeats, smaller sizes (about 2 minutes on 2 CPU cores)')
 ap.add_argument('--threads', type=int, default=None, help="torch threads for the comparisons (default 1 on CPU: steadier on a shared box)")
 ap.add_argument('--repeats', type=int, default=None, help='interleaved rounds per section (default 5, quick 3)')
 ap.add_argument('--fastai-batches', type=int, default=None, help='batches timed on the stock fastai paths (default 20, quick 8)')
 ap.add_argument('--only', nargs='+', default=None, choices='learner captured data augment e2e accuracy cv cli growth'.split())
-ap.add_argument('--out', default=None, help='JSON file (default bench/results-<device>.json)')
+ap.add_argument('--out', default=None, help='JSON file (default bench/out/results-<device>.json)')
 args = ap.parse_args()
 dev = torch.device(args.device)
 CUDA = dev.type == 'cuda'
@@ -68,9 +69,10 @@ def sync():
     if CUDA: torch.cuda.synchronize(dev)
 def want(s): return args.only is None or s in args.only
 
-OUTFILE = Path(args.out) if args.out else HERE/f'results-{dev.type}.json'
+OUTFILE = Path(args.out) if args.out else HERE/'out'/f'results-{dev.type}.json'
 def save():
     "Write every row so far (after each section: a run stopped by a time limit keeps what it measured)"
+    OUTFILE.parent.mkdir(parents=True, exist_ok=True)
     tmp = OUTFILE.with_name(f'.{OUTFILE.name}.tmp')
     tmp.write_text(json.dumps(dict(meta=META, rows=ROWS), indent=1) + '\n'); os.replace(tmp, OUTFILE)
 

@@ -8,8 +8,10 @@ import importlib as _importlib
 import fastai.vision.all as _fastai_all
 
 _modules = ['core', 'basics', 'callback', 'optim', 'learner', 'schedule', 'conveniences', 'augment', 'data', 'models',
-            'callbacks', 'information', 'live', 'viz', 'landscape', 'distributed', 'cli', 'capture', 'trainer']
-# `serve` is left out: it is the web layer of `lesson4 serve` (`from fastai_lesson4.serve import serve_app`)
+            'callbacks', 'information', 'live', 'viz', 'landscape', 'distributed', 'capture', 'trainer']
+# Left out, as layers over the library rather than part of it: `cli`, the `lesson4` command (its `train`, `predict`,
+# `main` would only clash with a script's own names), and `serve`, the web layer of `lesson4 serve`
+# (`from fastai_lesson4.serve import serve_app`).
 _fastai_names = set(dir(_fastai_all))
 __all__, shadowed = [], {}
 from fastai_lesson4.learner import Learner as _L, Recorder as _R
