@@ -32,7 +32,7 @@ timeout 60 $PY -c "
 import time, torch
 from fastai_lesson4.trainer import LiveTrainer
 for model in ('linear', 'relu', 'cnn'):
-    t = LiveTrainer(device='cuda', model=model, lr=0.1, bs=64).start()
+    t = LiveTrainer(device='cuda', model=model, lr=0.1, bs=64, pace=0).start()   # full speed
     t.control('play'); time.sleep(1); s0, t0 = t.step, time.time(); time.sleep(3)
     r = (t.step - s0)/(time.time() - t0); s = t.status(); f = t.frames()
     print(f'{model}: {r:,.0f} steps/s on cuda, valid acc {s[\"valid_acc\"]}, error {s[\"error\"]}, frames {sorted(f)}')

@@ -102,7 +102,7 @@ def grid_seconds(model_name, repeats):
 
 def longest_pause(secs):
     "The longest wait between two training steps of the ReLU net while the landscape is redrawn every 0.3 s"
-    tr = LiveTrainer(model='relu', lr=0.1).start()
+    tr = LiveTrainer(model='relu', lr=0.1, pace=0).start()   # full speed
     stamps = []
     orig = tr._stepped
     def stepped():
@@ -151,8 +151,8 @@ if __name__ == '__main__':
     tr = LiveTrainer()
     app = serve_app(tr)
     url, server = start(app)
-    for name, settings in [('linear, bs 64', dict(model='linear', lr=0.1, bs=64)),
-                           ('ReLU net 784-100-10, bs 64', dict(model='relu', hidden=100, lr=0.1, bs=64))]:
+    for name, settings in [('linear, bs 64', dict(model='linear', lr=0.1, bs=64, pace=0)),   # pace 0: full speed
+                           ('ReLU net 784-100-10, bs 64', dict(model='relu', hidden=100, lr=0.1, bs=64, pace=0))]:
         served, plain, fps, big = [], [], [], []
         for _ in range(a.repeats):   # interleaved: server, plain, server, plain...
             r, f, b = served_rate(tr, url, settings, a.secs)
