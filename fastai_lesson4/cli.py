@@ -8,7 +8,7 @@ Docs: https://fastai-lesson4.github.io/fastai_lesson4/cli.html.md"""
 __all__ = ['train', 'predict', 'show_weights_cmd', 'sample_digits', 'serve_cmd', 'main', 'cli']
 
 # %% ../nbs/09_cli.ipynb #d0685ef5
-import contextlib, errno, json, math, os, re, signal, sys, time, platform, warnings
+import contextlib, errno, json, math, os, re, signal, socket, sys, time, platform, warnings
 warnings.filterwarnings('ignore', message='.*torch.jit.script.*', category=FutureWarning)  # fastai's import-time noise
 from pathlib import Path
 from fastcore.script import anno_parser, CliError
@@ -53,6 +53,40 @@ def _versions():
     return {'python': platform.python_version(), 'torch': torch.__version__, 'fastai': fastai.__version__,
             'fastcore': fastcore.__version__, 'fastai_lesson4': __version__}
 
+_FASTAI_DATA = ('mnist', 'mnist_sample', 'mnist_tiny')   # `--data` names of fastai's `URLs`, downloaded on first use
+
+class _HeldProbe:
+    "stdout that holds back the '█' fastprogress prints as a download starts until its bar follows (a failure: never)"
+    def __init__(self, out): self.out, self.held = out, ''
+    def write(self, s:str) -> int:
+        if self.held is not None and not s.strip('█\r'):
+            self.held += s
+            return len(s)
+        if self.held: self.out.write(self.held)
+        self.held = None
+        return self.out.write(s)
+    def __getattr__(self, k): return getattr(self.out, k)
+
+def _get_data(data:str):
+    "`data.get_mnist(data)`, what goes wrong in one line; a failed download leaves no lock file and no '█' behind"
+    import urllib.error
+    from fastai.data.external import URLs, fastai_cfg
+    from fastai_lesson4.data import get_mnist
+    url = getattr(URLs, data.upper()) if data in _FASTAI_DATA else None
+    lock = fastai_cfg().path('archive')/(url.rsplit('/', 1)[-1] + '.lock') if url else None   # fastdownload's
+    had_lock = lock is not None and lock.exists()
+    try:
+        with contextlib.redirect_stdout(_HeldProbe(sys.stdout)): return get_mnist(data)
+    except (ValueError, FileNotFoundError, TypeError, OSError) as e:
+        if lock is not None and not had_lock: lock.unlink(missing_ok=True)
+        if isinstance(e, urllib.error.HTTPError): msg = f": downloading {url} failed: HTTP {e.code} {e.reason}"
+        elif isinstance(e, urllib.error.URLError):
+            why = getattr(e.reason, 'strerror', None) or e.reason
+            msg = (f" needs to download {url}, and the network is unreachable ({why}): connect to the internet, or use "
+                   "--data sample, which needs no download")
+        else: msg = f": {_one_line(e)}"
+        raise CliError(f"--data {data}{msg}") from None
+
 def _one_line(e:Exception, keep:int=3) -> str:
     "A multi-line message (a list of bad files, say) as one line, with its first `keep` items"
     head, *items = str(e).split('\n  ')
@@ -63,11 +97,11 @@ def _one_line(e:Exception, keep:int=3) -> str:
 # what `train` writes: name every new output here, or a rerun will refuse the folder holding it
 _OUTPUTS = re.compile(r'(model\.pth|metrics\.json|loss\.png|weights\.png|cb_\w+\.png)$')
 
-def _writable_parent(p:Path, flag:str):
-    "Refuse, before any work, a path under a file or in a folder we may not write to"
+def _writable_parent(p:Path, flag:str, shown:Path|None=None):
+    "Refuse, before any work, a path under a file or in a folder we may not write to (the message names `shown` or `p`)"
     a = next(q for q in [p.parent, *p.parent.parents] if q.exists())   # the deepest folder that exists
-    check(a.is_dir(), f"{flag} {p}: {a} is a file, not a folder", CliError)
-    check(os.access(a, os.W_OK | os.X_OK), f"{flag} {p}: cannot write in {a} (permission denied)", CliError)
+    check(a.is_dir(), f"{flag} {shown or p}: {a} is a file, not a folder", CliError)
+    check(os.access(a, os.W_OK | os.X_OK), f"{flag} {shown or p}: cannot write in {a} (permission denied)", CliError)
 
 def _check_out_dir(out:Path):
     "`--out` of `train`: a new folder, or one that holds only an earlier run's files (it is replaced whole)"
@@ -82,15 +116,25 @@ def _check_out_dir(out:Path):
           f"{', ...' if len(foreign) > 3 else ''}): a run replaces the folder whole, so choose a new or empty one",
           CliError)
 
+def _fig_formats() -> list:
+    "The suffixes (without the dot) whose format matplotlib writes"
+    from matplotlib.backend_bases import FigureCanvasBase
+    return sorted(FigureCanvasBase.get_supported_filetypes())
+
 def _check_out_file(out:Path, flag:str='--out'):
-    "A picture's path: not a folder, in a folder we can write to"
-    check(not out.is_dir(), f"{flag} {out} is a folder: name the PNG file to write, e.g. {out/'weights.png'}", CliError)
+    "A picture's path: not a folder, a suffix matplotlib writes (or none: PNG), in a folder we can write to"
+    check(not out.is_dir(), f"{flag} {out} is a folder: name the picture to write, e.g. {out/'weights.png'}", CliError)
+    fmts = _fig_formats()
+    check(out.suffix[1:].lower() in ['', *fmts], f"{flag} {out}: matplotlib cannot write {out.suffix} files: end the "
+          f"name in {', '.join('.' + f for f in fmts)}", CliError)
     _writable_parent(out, flag)
 
 # %% ../nbs/09_cli.ipynb #d3872251
 def _save_fig(fig, path):
+    "Write `fig` to `path` whole, in the format its suffix names (PNG without one)"
     import matplotlib.pyplot as plt
-    atomic_write(path, lambda tmp: fig.savefig(tmp, format='png', dpi=110, bbox_inches='tight'))
+    fmt = Path(path).suffix[1:].lower() or 'png'
+    atomic_write(path, lambda tmp: fig.savefig(tmp, format=fmt, dpi=110, bbox_inches='tight'))
     plt.close(fig)
 
 def _fig_of(res):
@@ -114,14 +158,26 @@ def _check_train_args(task, arch, epochs, bs, lr, learner, seed, step, n_models,
     check(step in ('eager', 'compile', 'graph'), f"unknown --step {step!r}: choose eager, compile or graph", CliError)
     check(not (step == 'graph' and learner == 'fastai'),
           "--step graph needs our Learner (--learner scratch); use --step compile with fastai's", CliError)
-    check((epochs is None or epochs >= 1) and bs >= 1, f"--epochs and --bs must be >= 1, got {epochs} and {bs}",
-          CliError)
+    check(epochs is None or epochs >= 1, f"--epochs must be >= 1, got {epochs}", CliError)
+    check(bs >= 1, f"--bs must be >= 1, got {bs}", CliError)
     check(lr is None or (math.isfinite(lr) and lr > 0), f"--lr must be a finite number > 0, got {lr}", CliError)
     check(0 <= seed <= 2**62, f"--seed must be an int in [0, 2**62], got {seed}", CliError)
     check(arch != 'ensemble' or task == 'digits', "--arch ensemble is for the 10 digits: for --task 3v7 choose --arch "
           "linear, mlp or cnn", CliError)
     check(arch != 'ensemble' or (learner == 'scratch' and step == 'eager'), "--arch ensemble trains with our Learner, "
           "eagerly: with --learner fastai or --step compile|graph choose --arch linear, mlp or cnn", CliError)
+
+@contextlib.contextmanager
+def _as_notes(*prefixes:str):
+    "Warnings whose message starts with one of `prefixes` as the command's `note:` lines (no source path, no class)"
+    with warnings.catch_warnings():   # restores the filters and `showwarning`
+        for p in prefixes: warnings.filterwarnings('default', message=re.escape(p))   # shown, once each
+        show = warnings.showwarning
+        def note(message, category, filename, lineno, file=None, line=None):
+            if str(message).startswith(prefixes): print(f"note: {message}", file=sys.stderr)
+            else: show(message, category, filename, lineno, file, line)
+        warnings.showwarning = note
+        yield
 
 def _fit(learn, epochs:int, lr:float, one_cycle:bool, world:int):
     "Train, data-parallel when several processes run"
@@ -181,8 +237,8 @@ def train(data:str='sample', # sample, mnist, mnist_sample, mnist_tiny, or a loc
           n_models:int=3, # CNNs averaged by --arch ensemble
           bs:int=128, # batch size
           lr:float=None, # learning rate (peak lr with one-cycle), default depends on arch and task
-          one_cycle:bool=True, # fastai's 1cycle schedule, on by default, `--no-one-cycle` keeps the lr constant
-          aug:bool=True, # `DigitAugment` on the training digits, on by default, `--no-aug` trains on them as they are
+          one_cycle:bool=True, # keep the lr constant (default: fastai's 1cycle schedule)
+          aug:bool=True, # train on the digits as they are (default: `DigitAugment` on the training digits)
           learner:str='scratch', # scratch (ours) or fastai
           device:str='auto', # cpu, cuda or auto
           seed:int=42, # seeds the weights, the shuffling and the augmentation
@@ -199,7 +255,7 @@ def train(data:str='sample', # sample, mnist, mnist_sample, mnist_tiny, or a loc
     import torch
     from torch import nn
     from fastai.torch_core import rank_distrib, num_distrib
-    from fastai_lesson4.data import TensorDataLoaders, get_mnist, pick_threes_sevens, MNIST_MEAN, MNIST_STD
+    from fastai_lesson4.data import TensorDataLoaders, pick_threes_sevens, MNIST_MEAN, MNIST_STD
     from fastai_lesson4.augment import DigitAugment
     from fastai_lesson4.basics import mnist_loss, batch_accuracy
     from fastai_lesson4.learner import Learner
@@ -216,9 +272,7 @@ def train(data:str='sample', # sample, mnist, mnist_sample, mnist_tiny, or a loc
         epochs = RECIPE['epochs'] if arch == 'ensemble' else 10
     extra = _make_cbs(cbs)
     dev = init_distributed('gloo' if device == 'cpu' else None) if world > 1 else _device(device)
-    try: d = get_mnist(data)
-    except (ValueError, FileNotFoundError, TypeError, OSError) as e:
-        raise CliError(f"--data {data}: {_one_line(e)}") from None
+    d = _get_data(data)
     check(tuple(d.x_train.shape[1:]) == (28, 28),
           f"--arch {arch} expects 28x28 digits, but --data {data} has {tuple(d.x_train.shape[1:])} images", CliError)
     check(task == 'digits' or ('3' in d.vocab and '7' in d.vocab),
@@ -263,7 +317,7 @@ def train(data:str='sample', # sample, mnist, mnist_sample, mnist_tiny, or a loc
             return learn.model
     with atomic_dir(out) if rank_distrib() == 0 else contextlib.nullcontext() as tmp:   # all the files, or none
         start = time.time()
-        model = fit()
+        with _as_notes('CudaGraphStep:', 'CompileStep:'): model = fit()   # "training eagerly" when they cannot run
         wall = time.time() - start
         if rank_distrib() != 0: return None
         check(not any(map(_diverged, learners)), f"training diverged (a loss or weight became NaN or infinite) with "
@@ -271,31 +325,43 @@ def train(data:str='sample', # sample, mnist, mnist_sample, mnist_tiny, or a loc
               f"{_LR[task][arch]})", CliError)
         learn = learners[0]
         names = list(learn.recorder.metric_names[1:-1])
-        hist = [dict(epoch=i, **{n: float(v) for n, v in zip(names, vals)})
-                for i, vals in enumerate(learn.recorder.values)]
+        def history(l): return [dict(epoch=i, **{n: float(v) for n, v in zip(names, vs)})
+                                for i, vs in enumerate(l.recorder.values)]
+        hists = [history(l) for l in learners]
         meta = dict(arch=arch, task=task, n_out=n_out, vocab=list(dls.vocab) if task == 'digits' else ['7', '3'],
                     mean=MNIST_MEAN if task == 'digits' else 0., std=MNIST_STD if task == 'digits' else 1.)
-        final, ens = hist[-1], None
-        if arch == 'ensemble':   # `history` is the first model's, `final` is the average's, on the validation digits
+        res, ens = dict(history=hists[0], final=hists[0][-1]), None
+        if arch == 'ensemble':   # `final` is the average's; each model's own numbers are under `models`
             from fastai_lesson4.models import predict_digits
             p = predict_digits(model, d.x_valid)
-            final = {**hist[-1], 'valid_loss': float(torch.nn.functional.nll_loss(p.clamp_min(1e-12).log(), d.y_valid)),
+            final = {'valid_loss': float(torch.nn.functional.nll_loss(p.clamp_min(1e-12).log(), d.y_valid)),
                      'accuracy': float((p.argmax(1) == d.y_valid).float().mean())}
-            ens = dict(n_models=n_models, member_accuracy=[float(l.recorder.values[-1][names.index('accuracy')])
-                                                           for l in learners])
+            ens = dict(n_models=n_models, member_accuracy=[h[-1]['accuracy'] for h in hists],
+                       about=f"final is the ensemble's: the average of the {n_models} CNNs' probabilities on the "
+                             f"{len(d.y_valid)} validation digits; models[i] is CNN i+1 alone, its epochs "
+                             "(history) and its last epoch (final)")
+            res = dict(final=final, ensemble=ens, models=[dict(history=h, final=h[-1]) for h in hists])
             meta['n_models'] = n_models
-        res = dict(history=hist, final=final, wall_time_s=round(wall, 2), device=str(dev), world_size=world,
-                   args=dict(data=data, task=task, arch=arch, epochs=epochs, bs=bs, lr=lr, one_cycle=one_cycle, aug=aug,
-                             learner=learner, seed=seed, cbs=cbs, step=step, n_models=n_models), versions=_versions())
-        if ens: res['ensemble'] = ens
+        args = dict(data=data, task=task, arch=arch, epochs=epochs, bs=bs, lr=lr, one_cycle=one_cycle, aug=aug,
+                    learner=learner, seed=seed, cbs=cbs, step=step, n_models=n_models)
+        res |= dict(wall_time_s=round(wall, 2), device=str(dev), world_size=world, args=args, versions=_versions())
         _write_run(tmp, learn, model, meta, res, extra)
     alone = ', '.join(f'{a:.4f}' for a in ens['member_accuracy']) if ens else ''
     what = f" (the average of {n_models} CNNs; alone: {alone})" if ens and n_models > 1 else ''
-    print(f"valid {names[-1]}: {final[names[-1]]:.4f}{what} after {wall:.1f}s of training on {dev}; wrote {out}/")
+    acc = res['final'][names[-1]]
+    print(f"valid {names[-1]}: {acc:.4f}{what} after {wall:.1f}s of training on {dev}; wrote {out}/")
     return res
 
 # %% ../nbs/09_cli.ipynb #17b65388
 _PHOTO_EXTS = ('.png', '.jpg', '.jpeg', '.bmp', '.gif', '.tif', '.tiff', '.webp')
+
+def _pil_knows(p:Path) -> bool:
+    "Does PIL recognise `p`'s bytes as an image format (whether or not it can then decode all of it)?"
+    from PIL import Image, UnidentifiedImageError
+    try:
+        with Image.open(p): return True
+    except UnidentifiedImageError: return False
+    except Exception: return True   # too large, truncated, ...: an image, with another problem
 
 def _read_images(paths, raw:bool=False):
     "`uint8` images `(N,28,28)` and their names from image files (in MNIST form, or made so) or IDX files"
@@ -309,14 +375,18 @@ def _read_images(paths, raw:bool=False):
             try:
                 im = load_picture(p, str(p))
                 a = grey8(im) if raw else mnist_form(im, str(p))
-            except ValueError as e: raise CliError(str(e)) from None
+            except ValueError as e:
+                check(_pil_knows(p), f"{p} is not an image PIL can read (in no image format it knows)", CliError)
+                raise CliError(str(e)) from None
             check(a.shape == (28, 28), f"{p} is {a.shape[1]}x{a.shape[0]}; with --raw the model takes 28x28 digits "
                   "(without --raw any size is made into one)", CliError)
-            ims.append(torch.from_numpy(np.ascontiguousarray(a)))
+            ims.append(torch.from_numpy(np.array(a)))   # a copy: `grey8` may give PIL's read-only buffer
             names.append(str(p))
         else:
             try: x = load_idx(p)
-            except ValueError as e: raise CliError(f"{p} is neither a PNG image nor an IDX file ({e})") from None
+            except ValueError as e:
+                exts = ', '.join(_PHOTO_EXTS)
+                raise CliError(f"{p} is neither an image (named {exts}) nor an IDX file ({e})") from None
             check(x.ndim == 3 and tuple(x.shape[1:]) == (28, 28), f"{p} holds {tuple(x.shape)} data, not 28x28 images",
                   CliError)
             check(len(x), f"{p} holds no images", CliError)
@@ -356,9 +426,9 @@ def _show_predictions(x, names, tops, path:Path, three_seven:bool):
 def predict(model:str, # a model.pth written by `lesson4 train`
             *images:str, # image files (PNG, JPEG, ...: any size, grey, RGB or RGBA) or IDX image files
             raw:bool=False, # the images are already in MNIST form (28x28, white on black): use them as they are
-            show:str=None): # also write a PNG of what the model saw, with its predictions
+            show:str=None): # also write a picture of what the model saw, with its predictions (.png, .jpg, .svg...)
     "Predict the digit in each image with a trained model: its top 3 classes with their probabilities"
-    check(images, "predict: give at least one image (PNG or IDX file)", CliError)
+    check(images, "give at least one image file (PNG, JPEG or another image PIL reads) or IDX file", CliError)
     if show is not None: _check_out_file(Path(show), '--show')
     m, meta = _load_model(model)
     x, names = _read_images(images, raw)
@@ -366,7 +436,10 @@ def predict(model:str, # a model.pth written by `lesson4 train`
     if meta['n_out'] == 1: print("note: a 3-vs-7 model: it knows only 3 and 7, so every image is called one of them",
                                  file=sys.stderr)
     for n, top in zip(names, tops): print(f"{n}\t" + '\t'.join(f"{l} {p:.3f}" for l, p in top))
-    if show is not None: _show_predictions(x, names, tops, Path(show), meta['n_out'] == 1)
+    if show is not None:
+        _show_predictions(x, names, tops, Path(show), meta['n_out'] == 1)
+        sys.stdout.flush()   # the predictions first, then (on stderr, so that stdout holds only them) the file
+        print(f"wrote {show}", file=sys.stderr)
     return [(n, top[0][0], top[0][1], top) for n, top in zip(names, tops)]
 
 # %% ../nbs/09_cli.ipynb #1649e9a2
@@ -411,8 +484,9 @@ def sample_digits(folder:str='digits'): # where to write the pictures
     import numpy as np
     from fastai_lesson4.basics import mnist_splits
     folder = Path(folder)
-    check(not folder.exists() or folder.is_dir(), f"sample-digits: {folder} is a file, not a folder", CliError)
-    _writable_parent(folder/'x', 'sample-digits')
+    check(not folder.exists() or folder.is_dir(), f"{folder} is a file, not a folder: name a folder for the pictures",
+          CliError)
+    _writable_parent(folder/'x', 'folder', folder)
     _, _, xv, yv = mnist_splits()
     rng, paths = np.random.default_rng(0), []
     for d, style in _STYLES.items():
@@ -428,7 +502,7 @@ def sample_digits(folder:str='digits'): # where to write the pictures
 def serve_cmd(host:str='127.0.0.1', # the address to listen on: 127.0.0.1 is this computer only
               port:int=8000, # the port, 0 picks a free one (the address printed says which)
               model:str=None, # also read drawings with a model.pth written by `lesson4 train`
-              browser:bool=True): # open the page in the browser (--no-browser: only print its address)
+              browser:bool=True): # only print the page's address (default: also open it in the browser)
     "Serve the lesson live in the browser: draw a digit into a network while it trains"
     check(0 <= port <= 65535, f"--port must be an int in [0, 65535], got {port}", CliError)
     check(host.strip() != '', "--host is empty: give an address such as 127.0.0.1", CliError)
@@ -438,6 +512,10 @@ def serve_cmd(host:str='127.0.0.1', # the address to listen on: 127.0.0.1 is thi
     except OSError as e:
         check(e.errno != errno.EADDRINUSE, f"--port {port} is in use by another program: choose another, or --port 0 "
               "for a free one", CliError)
+        check(e.errno != errno.EADDRNOTAVAIL, f"--host {host} is not an address of this computer ({e.strerror}): give "
+              "one of its addresses, 127.0.0.1 (this computer only) or 0.0.0.0 (all its networks)", CliError)
+        check(not isinstance(e, socket.gaierror), f"--host {host} is not an address or a name this computer can "
+              f"resolve ({e.strerror}): give an address such as 127.0.0.1", CliError)
         raise
 
 # %% ../nbs/09_cli.ipynb #695a4608
@@ -465,10 +543,11 @@ def _bool_flags(func, argv):
     return res
 
 def _parser(cmd:str):
-    "fastcore's parser for `cmd`, with one-line errors and booleans' help that says what is on by default"
+    "fastcore's parser for `cmd`, with one-line errors, no version line, and `--no-x` flags without a default"
     import argparse
     func, pos, _ = _COMMANDS[cmd]
     p = anno_parser(func, prog=f'lesson4 {cmd}', pos=pos)
+    p.epilog = None   # fastcore's epilog is the package's version: `lesson4 --version` says it
     for a in p._actions:
         if isinstance(a, argparse._StoreFalseAction): a.help = a.help.replace(' (default: True)', '')
     def error(msg): raise CliError(f"{msg} (lesson4 {cmd} --help for the options)")
