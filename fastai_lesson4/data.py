@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import NamedTuple
 import numpy as np, torch
 import matplotlib.pyplot as plt
-from PIL import Image
+from PIL import Image, UnidentifiedImageError
 from .core import atomic_write, atomic_dir, check, progress
 
 # %% auto #0
@@ -204,8 +204,13 @@ def grey8(im:Image.Image, # any PIL image
         if background is not None and (im.mode in ('RGBA', 'LA', 'PA') or 'transparency' in im.info):
             im = im.convert('RGBA')
             im = Image.alpha_composite(Image.new('RGBA', im.size, (background,)*3 + (255,)), im)
-        return np.asarray(im.convert('L'))
+        return np.array(im.convert('L'))   # a copy: `asarray` gives PIL's read-only buffer, which torch warns about
     return np.clip(np.rint(a), 0, 255).astype(np.uint8)
+
+def _unreadable(e:Exception) -> str:
+    "Why PIL could not read a picture, in words rather than an exception's class name"
+    if isinstance(e, UnidentifiedImageError): return "in no image format PIL knows"
+    return f"broken or cut short: {' '.join(str(e).split())[:100] or type(e).__name__}"
 
 def _read_digit_pngs(files:list, size:int, bad:list) -> list:
     "Grey-level arrays of `files`; problems are appended to `bad`"
@@ -214,7 +219,7 @@ def _read_digit_pngs(files:list, size:int, bad:list) -> list:
         try:
             with Image.open(f) as im: a = grey8(im)
         except Exception as e:
-            bad.append(f"{f}: unreadable image ({type(e).__name__})")
+            bad.append(f"{f}: unreadable image ({_unreadable(e)})")
             continue
         if a.shape != (size, size): bad.append(f"{f}: size {a.shape[1]}x{a.shape[0]}, expected {size}x{size}")
         else: out.append(a)
@@ -758,4 +763,4 @@ def load_picture(src, # the picture's bytes (an upload), or the path of its file
     except Image.DecompressionBombError: raise ValueError(f"{name} is too large to be a digit") from None
     except (OSError, SyntaxError) as e:
         raise ValueError(f"{name} is not a picture that can be read (PNG, JPEG, GIF, BMP, TIFF, WebP...): "
-                         f"{type(e).__name__}") from None
+                         f"{_unreadable(e)}") from None
