@@ -136,6 +136,10 @@ class LiveCallback(FitScopedCallback):
         self.end_fit()
         self._draw()
 
+    def idle(self):
+        "In the training thread, while a fit waits between two batches (paused): a frame of the weights as they are"
+        if self._model is not None and self._last != self._step: self._record()
+
     def start(self):
         "Set up the history of a new model (called at the first fit of each model)"
     def begin_fit(self):
@@ -509,7 +513,7 @@ class LiveLandscape(LiveCallback):
         check(method in ('pca','random'), f"LiveLandscape: `method` must be 'pca' or 'random', got {method!r}")
         check(data in ('train','valid'), f"LiveLandscape: `data` must be 'train' or 'valid', got {data!r}")
         store_attr('method,data,seed,background')
-        self._lock,self._in_fit,self._worker = threading.Lock(),False,None
+        self._lock,self._in_fit,self._worker,self._busy = threading.Lock(),False,None,False
 
     def start(self):
         self._ps = list(self.learn.model.parameters())
@@ -536,9 +540,7 @@ class LiveLandscape(LiveCallback):
             self._tsteps.append(self._step)
             self._tloss.append(_finite(loss))
             self._tcoords.append(self._project(vec))
-        why = self._redraw_reason()
-        if why and not self.redrawing and (why in ('asked','first') or time.perf_counter() >= self._redrawn):
-            self._start(self._want or self.method)
+        self._maybe_redraw()
         self._publish()
 
     def end_fit(self):
@@ -546,10 +548,16 @@ class LiveLandscape(LiveCallback):
             self._in_fit = False
         if self._pending is not None: self._take_pending()
 
+    def idle(self):
+        "While a fit waits between two batches: the frame caught up, a finished plane shown, an asked-for redraw begun"
+        if self._pending is not None: self._take_pending()
+        super().idle()
+        if self._in_fit and self._vecs and self._maybe_redraw(): self._publish()
+
     @property
     def redrawing(self) -> bool:
-        "Whether a background redraw is under way"
-        return self._worker is not None and self._worker.is_alive()
+        "Whether a background redraw is under way (its plane neither pending nor shown yet)"
+        with self._lock: return self._busy
 
     def _project(self, vec):
         "`[x, y]` of `vec` on the current plane (and its distance off the plane in `self._off`), or None"
@@ -572,6 +580,13 @@ class LiveLandscape(LiveCallback):
             if sum(bool((u != v).any()) for u in self._vecs[:-1]) >= 2: return 'trail ready for PCA'
         return None
 
+    def _maybe_redraw(self) -> bool:
+        "Begin a redraw if the plane must change and may now: asked for, none yet, or the last redraw's share spent"
+        why = self._redraw_reason()
+        if not why or self._busy or (why not in ('asked','first') and time.perf_counter() < self._redrawn): return False
+        self._start(self._want or self.method)
+        return True
+
     def _start(self, method):
         "Begin a redraw through the current weights: in this thread, or in a worker on a copy of the model"
         self._want = None
@@ -581,10 +596,16 @@ class LiveLandscape(LiveCallback):
             return
         model,lf = _quiet_copy(self.learn.model),copy.deepcopy(self.learn.loss_func)
         def work():
-            plane = self._compute(model, lf, *job)
+            try: plane = self._compute(model, lf, *job)
+            except Exception:
+                with self._lock: self._busy = False
+                raise
             with self._lock:
-                if self._in_fit: self._pending = plane   # the training thread switches at its next step
+                self._busy = False
+                # the training thread switches at its next step, or at its next `idle()` while paused
+                if self._in_fit: self._pending = plane
                 else: self._install(plane, locked=True)
+        self._busy = True
         # not a daemon: Python waits for it at exit (a daemon thread killed inside a torch op aborts the process)
         self._worker = threading.Thread(target=work, daemon=False, name='LiveLandscape redraw')
         self._worker.start()
@@ -640,11 +661,11 @@ class LiveLandscape(LiveCallback):
                            trail=xy, trail_steps=[s for s,p in zip(self._tsteps, tc) if p is not None],
                            marble=(tc[-1] + [self._tloss[-1]]) if tc and tc[-1] is not None else None,
                            off_plane=self._off, redraw_seconds=None if pl is None else pl['seconds'],
-                           redrawing=self.redrawing)
+                           redrawing=self._busy)
 
     def redraw(self, method:str|None=None, # 'pca' or 'random', default: the callback's `method`
-              ) -> int|None: # the new plane's `plane_id`, or None when it will come at the next record of a fit
-        "A new plane through the current weights with its loss grid: now if no fit runs, else at the fit's next record"
+              ) -> int|None: # the new plane's `plane_id`, or None when it comes later: a fit runs
+        "A new plane through the current weights with its loss grid: now outside a fit, else at its next record/`idle`"
         check(method in (None,'pca','random'),
               f"LiveLandscape.redraw: `method` must be 'pca', 'random' or None, got {method!r}")
         if self._in_fit:

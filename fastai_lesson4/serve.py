@@ -22,7 +22,7 @@ from .models import load_digit_model, class_probs
 from .trainer import LiveTrainer, EXPERIMENTS
 
 # %% auto #0
-__all__ = ['STATIC', 'MAX_BODY', 'plain', 'BodyLimit', 'Hub', 'predict_json', 'page', 'serve_app', 'serve']
+__all__ = ['STATIC', 'MAX_BODY', 'PAGE_PACE', 'plain', 'BodyLimit', 'Hub', 'predict_json', 'page', 'serve_app', 'serve']
 
 # %% ../nbs/12_serve.ipynb #69a5cd19
 STATIC = Path(fastai_lesson4.__file__).parent/'static'
@@ -173,6 +173,7 @@ def predict_json(trainer:LiveTrainer, # the trainer whose current model reads th
 _FIELDS = 'action,model,hidden,lr,bs,aug,noise,pace,plane,experiment'   # what /control takes (htmx sends nothing else)
 _POST = dict(hx_post='/control', hx_swap='none', hx_params=_FIELDS)   # a control's POST
 _BS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4000]   # 4000: the whole training set, gradient descent
+PAGE_PACE = 10   # steps a second the page starts at: an epoch (62 mini-batches of 64) in ~6 s, the first ones watchable
 _STEPS = [('step-drawn', "what was drawn, and the ink's box"), ('step-ink', "the ink's box, white on black"),
           ('step-fitted', 'fitted: longer side 20 px'), ('step-centred', 'centred by mass in 28×28'),
           ('step-input', "the model's input (x/255)")]
@@ -268,14 +269,15 @@ def page(settings:dict, # the trainer's settings: the controls start from them
             Script(src='/static/lesson4.js'))
 
 # %% ../nbs/12_serve.ipynb #0d8acb7b
-def serve_app(trainer:LiveTrainer|None=None, # the trainer to show, default: a new one on the embedded sample
+def serve_app(trainer:LiveTrainer|None=None, # the trainer to show, default: a new one on the embedded sample,
+                                              # at `PAGE_PACE` steps a second
               model:str|Path|tuple|None=None, # a `lesson4 train` model file (or `(model, meta)`) to read with too
               interval:float=0.2, # seconds between frames of the stream
               idle_pause:float=10., # seconds with no page open after which training pauses
              ) -> FastHTML: # the app, for uvicorn or any ASGI server
     "The FastHTML app of `lesson4 serve`: the page, its static files, `/status`, `/control`, `/predict`, `/events`"
     from starlette.routing import Route
-    trainer = (trainer or LiveTrainer()).start()
+    trainer = (trainer or LiveTrainer(pace=PAGE_PACE)).start()
     file_model = load_digit_model(model) if isinstance(model, (str, Path)) else model
     hub = Hub(trainer, interval, idle_pause)
     hdrs = [Meta(name='viewport', content='width=device-width, initial-scale=1'), Link(rel='icon', href='data:,'),

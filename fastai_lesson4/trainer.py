@@ -198,6 +198,7 @@ class LiveTrainer:
             elif changed & set(_NEEDS_LOADERS) and self._dirty is None: self._dirty = 'loaders'
             if 'lr' in changed: self._lr_new = self.settings['lr']
             if changed or action == 'reset': self.experiment = None   # a setting changed by hand ends one
+            if action == 'play' and not self._playing: self._rate = (time.time(), self.step, 0.)   # a new count
             if action == 'play': self._playing = not self.diverged or self._dirty == 'reset'
             if action == 'pause' or action == 'reset': self._playing, self._pending = False, 0
             if action == 'step':
@@ -229,7 +230,7 @@ class LiveTrainer:
                     train_loss=lf.get('last_train'), valid_loss=lf.get('last_valid_loss'),
                     valid_acc=lf.get('last_valid_acc'), train_eval_loss=lf.get('last_train_eval_loss'),
                     diverged=self.diverged, error=self.error,
-                    steps_per_s=round(self._rate[2], 1), experiment=self.experiment)
+                    steps_per_s=round(self._rate[2], 1) if self._playing else 0., experiment=self.experiment)
 
     def frames(self) -> dict:
         "The latest frame of each live picture: `loss`, `weights`, `landscape` (what the page's stream sends)"
@@ -321,9 +322,16 @@ class LiveTrainer:
                     if self._pending:
                         self._pending -= 1
                         return
-                    self._cond.wait(0.5)
-                    continue
-            self.cbs['landscape'].redraw(None if redraw is True else redraw)   # outside the lock: controls answer
+            # outside the lock, so that the controls answer meanwhile
+            if redraw: self.cbs['landscape'].redraw(None if redraw is True else redraw)
+            if not self._waiting(): continue   # playing: the next record starts the redraw
+            for cb in self.cbs.values(): cb.idle()   # paused: the pictures catch up, a plane drawn meanwhile shows
+            with self._cond:
+                if self._waiting(): self._cond.wait(0.25)
+
+    def _waiting(self) -> bool:
+        "Whether the training thread has nothing to do but wait: paused, no step asked, nothing changed"
+        return not (self._playing or self._pending or self._dirty or self._closed or self._redraw)
 
     def _stepped(self):
         "In the training thread, after each step: count it, stop a run that diverged, move an experiment on"
@@ -335,7 +343,7 @@ class LiveTrainer:
         if self.cbs['loss'].diverged and not self.diverged:
             self.diverged = True
             with self._cond: self._playing, self._pending = False, 0
-        if self.experiment is not None:
+        if self.experiment is not None and not self.experiment['done']:   # once done, Play trains on as usual
             if math.floor(self.epochs + 1e-9) > math.floor(before + 1e-9): self._curve.append(self.evaluate(True))
             self._experiment_step()
 
@@ -358,7 +366,8 @@ class LiveTrainer:
         self._curve = []   # (epoch, valid loss, train loss) after each epoch: the same at any speed
         self._run_ready = False   # until the reset has built the run's model, the steps are the old run's
         r = EXPERIMENTS[self.experiment['name']]['runs'][i]
-        self.settings.update({**DEFAULTS, **{k: v for k, v in r.items() if k in DEFAULTS}})
+        # full speed: what a run finds does not depend on its pace, and the longest takes 3,700 steps
+        self.settings.update({**DEFAULTS, 'pace': 0, **{k: v for k, v in r.items() if k in DEFAULTS}})
         self._dirty, self._playing, self._pending = 'reset', True, 0
         self._cond.notify_all()
 
@@ -371,6 +380,7 @@ class LiveTrainer:
         far = ('epochs' in r and self.epoch >= r['epochs'] - 1e-9) or ('steps' in r and self.step >= r['steps'])
         if not (far or self.diverged): return
         self.cbs['loss'].record()   # every batch loss counted, whatever the clock did: the same result on every run
+        self.diverged = self.diverged or self.cbs['loss'].diverged   # as the finding says, if the last losses blew up
         results = e['results'] + [self.result()]
         with self._cond:
             if e['run'] + 1 < len(spec['runs']):

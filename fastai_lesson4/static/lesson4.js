@@ -308,31 +308,42 @@ function drawProbs(cv, probs, labels, title) {
 }
 
 // ---------- status: counters, controls, experiment, the diverged state ----------
-function setField(name, v) {
+// The controls show the trainer's settings, whatever set them (an experiment, another tab, a link), except a field
+// the student is changing: typed into or dragged, not yet sent (its `change` not fired). A field that merely has the
+// focus is updated: a select keeps it after a choice, and would otherwise show, and then send, a stale value.
+const editing = new Set();
+$('controls').addEventListener('input', e => editing.add(e.target.id));
+$('controls').addEventListener('change', e => editing.delete(e.target.id));
+function setField(name, v, by = name) {   // `by`: the id of the element the student changes it with
   const el = $('controls').elements[name];
-  if (!el || document.activeElement === el) return;
+  if (!el || editing.has(by)) return;
   el.value = v;
 }
 function syncControls(s) {
   setField('model', s.model);
   setField('hidden', s.hidden);
   setField('bs', s.bs);
-  setField('lr', s.lr);
-  setField('aug', s.aug ? 'true' : 'false');
-  setField('noise', s.noise);
+  setField('lr', s.lr, 'lr-range');
+  setField('aug', s.aug ? 'true' : 'false', 'aug-box');
+  setField('noise', s.noise, 'noise-range');
   setField('pace', s.pace);
-  if (document.activeElement !== $('lr-range')) $('lr-range').value = Math.log10(s.lr);
-  if (document.activeElement !== $('noise-range')) $('noise-range').value = Math.round(s.noise * 100);
-  $('aug-box').checked = s.aug;
-  $('lr-out').textContent = fmt(s.lr, 2);
-  $('noise-out').textContent = `${Math.round(s.noise * 100)}%`;
+  if (!editing.has('lr-range')) {
+    $('lr-range').value = Math.log10(s.lr);
+    $('lr-out').textContent = fmt(s.lr, 2);
+  }
+  if (!editing.has('noise-range')) {
+    $('noise-range').value = Math.round(s.noise * 100);
+    $('noise-out').textContent = `${Math.round(s.noise * 100)}%`;
+  }
+  if (!editing.has('aug-box')) $('aug-box').checked = s.aug;
   $('hidden-row').hidden = s.model !== 'relu';
   $('augstrip-row').hidden = !s.aug;
 }
 function onStatus(s) {
   S.status = s;
   const st = s.diverged ? 'diverged' : s.running ? 'training' : 'paused';
-  $('counters').textContent = `${st} · step ${s.step} · epoch ${s.epoch.toFixed(2)} · ${fmt(s.steps_per_s, 3)} steps/s · `
+  const rate = s.running ? ` · ${fmt(s.steps_per_s, 3)} steps/s` : '';   // paused: no speed to show
+  $('counters').textContent = `${st} · step ${s.step} · epoch ${s.epoch.toFixed(2)}${rate} · `
     + `valid loss ${fmt(s.valid_loss)} · valid accuracy ${s.valid_acc == null ? '–' : (100 * s.valid_acc).toFixed(1) + '%'}`;
   document.body.dataset.state = st;
   $('diverged').hidden = !s.diverged;
