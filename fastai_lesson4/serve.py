@@ -335,9 +335,13 @@ def serve(host:str='127.0.0.1', # the address to listen on, another than loopbac
     import uvicorn
     file_model = load_digit_model(model) if isinstance(model, (str, Path)) else model   # before anything starts
     sock = socket.socket(socket.AF_INET6 if ':' in host else socket.AF_INET)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(128)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(128)
+    except BaseException:   # an address in use, or not this computer's: the caller says which
+        sock.close()
+        raise
     app = serve_app(model=file_model)
     url = f"http://{host if ':' not in host else f'[{host}]'}:{sock.getsockname()[1]}/"
     class Server(uvicorn.Server):
