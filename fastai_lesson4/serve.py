@@ -173,6 +173,8 @@ def predict_json(trainer:LiveTrainer, # the trainer whose current model reads th
 _FIELDS = 'action,model,hidden,lr,bs,aug,noise,pace,plane,experiment'   # what /control takes (htmx sends nothing else)
 _POST = dict(hx_post='/control', hx_swap='none', hx_params=_FIELDS)   # a control's POST
 _BS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4000]   # 4000: the whole training set, gradient descent
+_PACES = ((0, 'full speed'), (200, '200 steps a second'), (50, '50 steps a second'), (10, '10 steps a second'),
+          (2, 'slow motion: 2 steps a second'))   # the speed control's choices (the experiments' runs use these too)
 PAGE_PACE = 10   # steps a second the page starts at: an epoch (62 mini-batches of 64) in ~6 s, the first ones watchable
 _STEPS = [('step-drawn', "what was drawn, and the ink's box"), ('step-ink', "the ink's box, white on black"),
           ('step-fitted', 'fitted: longer side 20 px'), ('step-centred', 'centred by mass in 28×28'),
@@ -213,9 +215,7 @@ def _controls(s):
     bss = [Option(f"{b:,}" + (' (all: gradient descent)' if b == 4000 else ''), value=b, selected=b == s['bs'])
            for b in _BS]
     aug = Input(type='checkbox', id='aug-box', checked=s['aug'])
-    paces = [Option(t, value=v, selected=v == s['pace']) for v, t in
-             ((0, 'full speed'), (200, '200 steps a second'), (50, '50 steps a second'), (10, '10 steps a second'),
-              (2, 'slow motion: 2 steps a second'))]
+    paces = [Option(t, value=v, selected=v == s['pace']) for v, t in _PACES]
     return Form(Div(*buttons, Small('step: one mini-batch, one SGD step'), cls='row'),
                 Div(Label('model', fr='model'), Select(*models, name='model', id='model'),
                     Span(Label('hidden units', fr='hidden'), hidden, id='hidden-row'), cls='row'),

@@ -121,20 +121,20 @@ EXPERIMENTS = {
     'gd-sgd': dict(title='GD vs SGD', verdict=_gd_sgd,
                    question="Gradient descent uses all 4,000 training digits for each step; SGD uses 64. With the "
                             "same 3 passes over the data, which gets further?",
-                   runs=[dict(model='linear', lr=0.5, bs=4000, epochs=3),
-                         dict(model='linear', lr=0.5, bs=64, epochs=3)]),
+                   runs=[dict(model='linear', lr=0.5, bs=4000, epochs=3, pace=2),     # 3 steps: 1.5 s
+                         dict(model='linear', lr=0.5, bs=64, epochs=3, pace=50)]),   # 186 steps: 4 s
     'lr-high': dict(title='A learning rate too high', verdict=_lr_high,
                     question="Will lr = 3 converge on the ReLU net?",
-                    runs=[dict(model='relu', hidden=100, lr=3., bs=64, steps=300)]),
+                    runs=[dict(model='relu', hidden=100, lr=3., bs=64, steps=300, pace=50)]),
     'linear-relu': dict(title='Linear vs ReLU', verdict=_linear_relu,
                         question="Does a hidden layer with a ReLU read digits better than the linear model, with the "
                                  "same learning rate and the same 5 epochs?",
-                        runs=[dict(model='linear', lr=0.5, bs=64, epochs=5),
-                              dict(model='relu', hidden=100, lr=0.5, bs=64, epochs=5)]),
+                        runs=[dict(model='linear', lr=0.5, bs=64, epochs=5, pace=200),   # 310 steps: 1.5 s
+                              dict(model='relu', hidden=100, lr=0.5, bs=64, epochs=5, pace=200)]),
     'noise': dict(title='20% noisy labels', verdict=_noise,
                   question="A fifth of the training labels are wrong. Trained long enough, does the network learn the "
                            "wrong labels too, and what does that do to the validation loss?",
-                  runs=[dict(model='relu', hidden=100, lr=0.5, bs=64, noise=0.2, epochs=60)]),
+                  runs=[dict(model='relu', hidden=100, lr=0.5, bs=64, noise=0.2, epochs=60)]),   # full speed
 }
 
 # %% ../nbs/11_trainer.ipynb #c571fe77
@@ -366,7 +366,7 @@ class LiveTrainer:
         self._curve = []   # (epoch, valid loss, train loss) after each epoch: the same at any speed
         self._run_ready = False   # until the reset has built the run's model, the steps are the old run's
         r = EXPERIMENTS[self.experiment['name']]['runs'][i]
-        # full speed: what a run finds does not depend on its pace, and the longest takes 3,700 steps
+        # at the run's own pace (short runs slowed to a few seconds, to be watched), else full speed (3,700 steps)
         self.settings.update({**DEFAULTS, 'pace': 0, **{k: v for k, v in r.items() if k in DEFAULTS}})
         self._dirty, self._playing, self._pending = 'reset', True, 0
         self._cond.notify_all()
