@@ -250,12 +250,15 @@ def _sync_mode():
 
 class count_syncs:
     "Count the tensor calls inside `with count_syncs() as s:` that would make a GPU wait for the host (`s.counts`)"
+    def __init__(self): self.counts = collections.Counter()   # call name → how many times
     def __enter__(self):
-        self.counts = collections.Counter()
+        self.counts.clear()
         self._mode = _sync_mode()(self.counts)
         self._mode.__enter__()
         return self
     def __exit__(self, *exc): return self._mode.__exit__(*exc)
     @property
-    def total(self) -> int: return sum(self.counts.values())
+    def total(self) -> int:
+        "All the counted calls"
+        return sum(self.counts.values())
 
