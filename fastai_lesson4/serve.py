@@ -157,7 +157,8 @@ def _shown(a:np.ndarray, size:int=96) -> np.ndarray:
 def predict_json(trainer:LiveTrainer, # the trainer whose current model reads the picture
                  data:bytes, # the picture's bytes: any format PIL reads
                  file_model:tuple|None=None, # `(model, meta)` from `load_digit_model`, read as well
-                 name:str='image') -> dict: # named in the errors
+                 name:str='image', # named in the errors
+                ) -> dict:
     "What `/predict` answers: each preprocessing stage, the live model's ten probabilities and the `--model` ones"
     st = mnist_steps(load_picture(data, name), name)
     probs = trainer.predict(st.centred)
@@ -269,8 +270,7 @@ def page(settings:dict, # the trainer's settings: the controls start from them
             Script(src='/static/lesson4.js'))
 
 # %% ../nbs/12_serve.ipynb #0d8acb7b
-def serve_app(trainer:LiveTrainer|None=None, # the trainer to show, default: a new one on the embedded sample,
-                                              # at `PAGE_PACE` steps a second
+def serve_app(trainer:LiveTrainer|None=None, # default: a new one on the embedded sample, at `PAGE_PACE` steps/s
               model:str|Path|tuple|None=None, # a `lesson4 train` model file (or `(model, meta)`) to read with too
               interval:float=0.2, # seconds between frames of the stream
               idle_pause:float=10., # seconds with no page open after which training pauses

@@ -67,7 +67,8 @@ def _finite(v): return v if v is None or math.isfinite(v) else None
 def noisy_labels(y:torch.Tensor, # class indices `(N,)`
                  frac:float, # the share of labels to change
                  n_classes:int=10, # classes to draw the wrong labels from
-                 seed:int=0) -> torch.Tensor: # chooses the items and their new labels
+                 seed:int=0, # chooses the items and their new labels
+                ) -> torch.Tensor:
     "`y` with a share `frac` of its labels, chosen at random, changed to another class, also at random"
     g = torch.Generator().manual_seed(seed)
     y = y.clone()
@@ -155,9 +156,9 @@ class LiveTrainer:
                  n_eval:int=1000, # digits the live losses and the landscape are computed on
                  threads:int|None=1, # torch threads while it trains (`None`: as they are)
                  device='cpu', # where the digits and the model live: 'cuda' trains on a GPU
-                 exact:bool=False, # frames after every step, redraws in the training thread: the same pictures on
-                                   # every run (slower: for docs and tests); default: several frames a second
-                 **settings): # any of `model, hidden, lr, bs, aug, noise, pace`, `DEFAULTS` for the rest
+                 exact:bool=False, # a frame every step, redraws in this thread: the same pictures each run (docs)
+                 **settings, # any of `model, hidden, lr, bs, aug, noise, pace`, `DEFAULTS` for the rest
+                ):
         self.data = get_mnist('sample') if data is None else data
         self.seed, self.n_eval, self.threads, self.exact = seed, n_eval, threads, exact
         self.device = torch.device(device)
@@ -186,7 +187,8 @@ class LiveTrainer:
 
     def control(self, action:str|None=None, # play, pause, step (one mini-batch), reset or redraw (the landscape)
                 plane:str|None=None, # with redraw: 'pca' (the path's principal directions) or 'random'
-                **settings) -> dict: # any of `model, hidden, lr, bs, aug, noise, pace` (values or text)
+                **settings, # any of `model, hidden, lr, bs, aug, noise, pace` (values or text)
+               ) -> dict:
         "Change settings and act, all or nothing: a `ValueError` naming the bad field changes nothing; the new status"
         check(action is None or action in ACTIONS, f"action must be one of {', '.join(ACTIONS)}, got {action!r}")
         check(plane in (None, 'pca', 'random'), f"plane must be pca or random, got {plane!r}")
@@ -236,7 +238,9 @@ class LiveTrainer:
         "The latest frame of each live picture: `loss`, `weights`, `landscape` (what the page's stream sends)"
         return {k: f for k, cb in self.cbs.items() if (f := cb.frame()) is not None}
 
-    def predict(self, x) -> list: # a digit in MNIST's form: `uint8` `(28,28)`
+    def predict(self,
+                x, # a digit in MNIST's form: `uint8` `(28,28)`
+               ) -> list:
         "The current model's ten class probabilities for `x` (`None`s when its weights are no longer finite)"
         model, copy_ = self._models
         with self._predict_lock, torch.no_grad():
