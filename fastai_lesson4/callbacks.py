@@ -559,6 +559,7 @@ class Forgetting(FitScopedCallback):
         ax.tick_params(labelsize=8)
         ax.set_title(f'forgetting: {len(self.unforgettable)} unforgettable, {int(nl.sum())} never learned', fontsize=10)
         ax.legend(fontsize=8)
+        fig.tight_layout()   # the two-line tick label pushes the x label down: keep it on a saved figure too
         return ax
 
 # %% ../nbs/05_callbacks.ipynb #2984a48a
