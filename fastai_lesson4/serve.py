@@ -208,8 +208,10 @@ def _draw_panel(file_meta):
 
 def _controls(s):
     "The form of settings and the action buttons; htmx posts it to /control on every change"
-    buttons = [Button(a.capitalize(), type='button', name='action', value=a, hx_include='#controls', id=f'btn-{a}',
-                      **_POST) for a in ('play', 'pause', 'step', 'reset')]
+    # the action in hx-vals, not the button's name: htmx adds a form's last clicked named button to the form's own
+    # posts, so a model chosen after Step would step the new model too
+    buttons = [Button(a.capitalize(), type='button', hx_vals=json.dumps({'action': a}), hx_include='#controls',
+                      id=f'btn-{a}', **_POST) for a in ('play', 'pause', 'step', 'reset')]
     models = [Option(t, value=v, selected=v == s['model'])
               for v, t in (('linear', 'linear'), ('relu', 'ReLU net'), ('cnn', 'small CNN'))]
     hidden = Input(type='number', name='hidden', id='hidden', min=1, max=1024, value=s['hidden'])

@@ -170,7 +170,7 @@ class LiveTrainer:
         self._predict_lock = threading.Lock()
         self.learn, self.cbs, self.thread, self.experiment = None, {}, None, None
         self.error, self.diverged = None, False
-        self.step, self.epochs, self.run, self._rate = 0, 0., 0, (time.time(), 0, 0.)
+        self.step, self.epochs, self.run, self._rate = 0, 0., 0, (time.time(), 0, None)   # None: not measured
         self._run_ready = True
         self._aug_view = DigitAugment(seed=seed)
         self._aug_digit = self.data.x_train[int((self.data.y_train == 3).nonzero()[0, 0])]
@@ -200,7 +200,7 @@ class LiveTrainer:
             elif changed & set(_NEEDS_LOADERS) and self._dirty is None: self._dirty = 'loaders'
             if 'lr' in changed: self._lr_new = self.settings['lr']
             if changed or action == 'reset': self.experiment = None   # a setting changed by hand ends one
-            if action == 'play' and not self._playing: self._rate = (time.time(), self.step, 0.)   # a new count
+            if action == 'play' and not self._playing: self._rate = (time.time(), self.step, None)   # a new count
             if action == 'play': self._playing = not self.diverged or self._dirty == 'reset'
             if action == 'pause' or action == 'reset': self._playing, self._pending = False, 0
             if action == 'step':
@@ -228,11 +228,12 @@ class LiveTrainer:
     def status(self) -> dict:
         "The run in plain values: the settings, the counters, the latest losses, whether it diverged, the experiment"
         lf = (self.cbs['loss'].frame() if 'loss' in self.cbs else None) or {}
+        rate = self._rate[2] if self._playing else None   # paused, or not measured yet: no speed (not 0)
         return dict(running=self._playing, run=self.run, step=self.step, epoch=round(self.epoch, 3), **self.settings,
                     train_loss=lf.get('last_train'), valid_loss=lf.get('last_valid_loss'),
                     valid_acc=lf.get('last_valid_acc'), train_eval_loss=lf.get('last_train_eval_loss'),
                     diverged=self.diverged, error=self.error,
-                    steps_per_s=round(self._rate[2], 1) if self._playing else 0., experiment=self.experiment)
+                    steps_per_s=None if rate is None else round(rate, 1), experiment=self.experiment)
 
     def frames(self) -> dict:
         "The latest frame of each live picture: `loss`, `weights`, `landscape` (what the page's stream sends)"
@@ -270,7 +271,7 @@ class LiveTrainer:
         model = digit_model(MODELS[s['model']], hidden=s['hidden'])
         self._y_train = noisy_labels(self.data.y_train, s['noise'], seed=self.seed)
         self.step, self.epochs, self.diverged, self.error = 0, 0., False, None
-        self._rate = (time.time(), 0, 0.)
+        self._rate = (time.time(), 0, None)   # no speed until a second has been measured
         # several frames a second; the landscape may redraw its plane (in the background) for up to a fifth of the
         # time, so that the marble stays on the map
         kw = dict(every=0, max_share=None) if self.exact else dict(every=0.2)

@@ -7,7 +7,8 @@
 const $ = id => document.getElementById(id);
 const CHANNEL = 'lesson4-live';
 const EVENTS = ['status', 'loss', 'weights', 'landscape', 'aug'];
-const S = {status: null, last: {}, inked: false, source: null, file: null, busy: false, lastPredict: 0, leader: false};
+const S = {status: null, last: {}, inked: false, source: null, file: null, busy: false, lastPredict: 0, leader: false,
+           predStep: null, note: null};   // predStep: the step the bars were read at; note: a passing message
 
 // ---------- small helpers ----------
 function bytes(b64) {
@@ -36,6 +37,23 @@ function niceTicks(lo, hi, n = 5) {
   const step = (m < 1.5 ? 1 : m < 3 ? 2 : m < 7 ? 5 : 10) * p, res = [];
   for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) res.push(+v.toPrecision(10));
   return res;
+}
+function distinctTicks(vs, shown = v => v) {   // [v, label]: the fewest significant digits (3 at least) that differ
+  for (let d = 3; d < 8; d++) {
+    const ls = vs.map(v => fmt(shown(v), d));
+    if (new Set(ls).size === ls.length) return vs.map((v, i) => [v, ls[i]]);
+  }
+  return vs.map(v => [v, fmt(shown(v), 8)]);
+}
+function logTicks(lo, hi) {   // 1, 2, 5 times the powers of ten in [lo, hi]; just the powers when they are many
+  const res = [];
+  for (let k = Math.floor(Math.log10(lo)); k <= Math.ceil(Math.log10(hi)); k++) {
+    for (const m of [1, 2, 5]) {
+      const v = +(m * Math.pow(10, k)).toPrecision(6);
+      if (v >= lo && v <= hi) res.push(v);
+    }
+  }
+  return res.length > 8 ? res.filter(v => Math.abs(Math.log10(v) % 1) < 1e-9) : res;
 }
 function ctx2d(cv) {
   const c = cv.getContext('2d');
@@ -80,10 +98,11 @@ function colourbar(c, x, y, w, h, cmap, lo, hi, label, ticks) {   // vertical, `
 }
 
 // ---------- line charts: the loss curves and the memorization gap ----------
-function lineChart(cv, series, {xlabel, ylabel, empty = 'no data yet: press play or step'}) {
+// logIfBlown: a curve far above the rest (a blow-up) switches the y axis to a log scale that shows all of it
+function lineChart(cv, series, {xlabel, ylabel, empty = 'no data yet: press play or step', logIfBlown = false}) {
   const c = ctx2d(cv), W = cv.width, H = cv.height, m = {l: 52, r: 12, t: 10, b: 38};
   const pts = series.flatMap(s => s.x.map((x, i) => [x, s.y[i]]).filter(p => p[1] != null && isFinite(p[1])));
-  let x0 = 0, x1 = 1, y0 = 0, y1 = 1;
+  let x0 = 0, x1 = 1, y0 = 0, y1 = 1, log = false;
   if (pts.length) {
     x0 = Math.min(...pts.map(p => p[0]));
     x1 = Math.max(...pts.map(p => p[0]));
@@ -96,16 +115,26 @@ function lineChart(cv, series, {xlabel, ylabel, empty = 'no data yet: press play
       const sorted = [...ys].sort((a, b) => a - b);
       y1 = Math.max(y1, ys[0], sorted[Math.floor(0.99 * (sorted.length - 1))]);
     }
-    y1 *= 1.05;
+    const ymax = Math.max(...pts.map(p => p[1])), ymin = Math.min(...pts.map(p => p[1]));
+    log = logIfBlown && ymin > 0 && ymax > 2 * y1;   // the robust range would clip the blow-up off the chart
+    if (log) {
+      y0 = ymin / 1.1;
+      y1 = ymax * 1.1;
+    }
+    y1 = log ? y1 : y1 * 1.05;
   }
-  const X = x => m.l + (x - x0) / (x1 - x0) * (W - m.l - m.r), Y = y => H - m.b - (y - y0) / (y1 - y0) * (H - m.t - m.b);
+  const X = x => m.l + (x - x0) / (x1 - x0) * (W - m.l - m.r);
+  const tr = y => log ? Math.log10(y) : y, Y = y => H - m.b - (tr(y) - tr(y0)) / (tr(y1) - tr(y0)) * (H - m.t - m.b);
+  const yticks = log ? logTicks(y0, y1) : niceTicks(y0, y1, 4);
+  if (log) ylabel = ylabel.endsWith(')') ? ylabel.slice(0, -1) + ', log scale)' : ylabel + ' (log scale)';
+  cv.dataset.y = JSON.stringify({lo: y0, hi: y1, log});   // what the axis shows, for the page's tests
   c.strokeStyle = '#ddd';
   c.fillStyle = '#333';
   c.textAlign = 'right';
   c.textBaseline = 'middle';
-  for (const t of niceTicks(y0, y1, 4)) {
+  for (const [t, label] of distinctTicks(yticks)) {
     c.beginPath(); c.moveTo(m.l, Y(t)); c.lineTo(W - m.r, Y(t)); c.stroke();
-    c.fillText(fmt(t, 2), m.l - 4, Y(t));
+    c.fillText(label, m.l - 4, Y(t));
   }
   c.textAlign = 'center';
   c.textBaseline = 'top';
@@ -131,7 +160,8 @@ function lineChart(cv, series, {xlabel, ylabel, empty = 'no data yet: press play
     s.x.forEach((x, i) => {
       const y = s.y[i];
       if (y == null || !isFinite(y)) { on = false; return; }
-      on ? c.lineTo(X(x), Y(clamp(y, y0 - (y1 - y0), y1 * 2))) : c.moveTo(X(x), Y(clamp(y, y0 - (y1 - y0), y1 * 2)));
+      const yc = log ? clamp(y, y0, y1) : clamp(y, y0 - (y1 - y0), y1 * 2);
+      on ? c.lineTo(X(x), Y(yc)) : c.moveTo(X(x), Y(yc));
       on = true;
     });
     c.stroke();
@@ -140,8 +170,14 @@ function lineChart(cv, series, {xlabel, ylabel, empty = 'no data yet: press play
   c.setLineDash([]);
   c.textAlign = 'left';
   c.textBaseline = 'middle';
+  const lx = W - m.r - 154, lw = Math.max(...series.map(s => c.measureText(s.name).width)) + 30;
+  c.fillStyle = 'rgba(255,255,255,0.92)';   // the legend on an opaque box: a curve behind it does not cross its text
+  c.fillRect(lx, m.t + 2, lw, 15 * series.length + 2);
+  c.strokeStyle = '#ccc';
+  c.lineWidth = 1;
+  c.strokeRect(lx, m.t + 2, lw, 15 * series.length + 2);
   series.forEach((s, i) => {   // the legend
-    const y = m.t + 10 + 15 * i, x = W - m.r - 150;
+    const y = m.t + 10 + 15 * i, x = lx + 4;
     c.strokeStyle = s.colour;
     c.lineWidth = 2;
     c.setLineDash(s.dash || []);
@@ -161,7 +197,7 @@ function drawLoss(f) {
   lineChart($('loss'), [
     {name: 'train loss (each batch)', x: f.steps, y: f.train, colour: 'rgba(31,119,180,0.55)', width: 1},
     {name: 'valid loss', x: f.eval_steps, y: f.valid_loss, colour: '#d62728', width: 2}],
-    {xlabel: 'step (mini-batches trained)', ylabel: 'loss (cross-entropy)'});
+    {xlabel: 'step (mini-batches trained)', ylabel: 'loss (cross-entropy)', logIfBlown: true});
   const gap = f.eval_steps.map((_, i) => f.valid_loss[i] == null || f.train_eval_loss[i] == null ? null
     : f.valid_loss[i] - f.train_eval_loss[i]);
   lineChart($('memorize'), [
@@ -211,7 +247,10 @@ function drawLandscape(f) {
   }
   const cv = $('landscape'), c = ctx2d(cv), m = {l: 48, r: 96, t: 10, b: 40};
   const W = cv.width - m.l - m.r, H = cv.height - m.t - m.b, L = f.loss, ny = L.length, nx = L[0].length;
-  const fin = L.flat().filter(v => v != null && isFinite(v) && v > 0), lo = Math.log(Math.min(...fin)), hi = Math.log(Math.max(...fin));
+  const fin = L.flat().filter(v => v != null && isFinite(v) && v > 0);
+  const ml = f.marble ? f.marble[2] : null;
+  if (ml != null && isFinite(ml) && ml > 0) fin.push(ml);   // the marble's own loss on the scale, never below it
+  const lo = Math.log(Math.min(...fin)), hi = Math.log(Math.max(...fin));
   const levels = 14, t = v => v == null || !isFinite(v) ? 1 : Math.floor((Math.log(v) - lo) / (hi - lo || 1) * levels) / levels;
   const img = c.createImageData(W, H);
   for (let py = 0; py < H; py++) for (let px = 0; px < W; px++) {   // bilinear in the grid, banded: filled contours
@@ -261,9 +300,12 @@ function drawLandscape(f) {
     c.stroke();
   }
   c.restore();
-  const ticks = [0, 1, 2, 3, 4].map(i => lo + (hi - lo) * i / 4).map(v => [v, fmt(Math.exp(v), 3)]);
+  const ticks = distinctTicks([0, 1, 2, 3, 4].map(i => lo + (hi - lo) * i / 4), Math.exp);
   colourbar(c, m.l + W + 10, m.t, 12, H, VIRIDIS, lo, hi, 'loss (log scale)', ticks);
-  $('marble-loss').textContent = f.marble ? `The marble's loss: ${fmt(f.marble[2], 4)} at step ${f.step}.` : '';
+  cv.dataset.scale = JSON.stringify({lo: Math.exp(lo), hi: Math.exp(hi), ticks: ticks.map(t => t[1])});   // for tests
+  const n = (f.n_points || 1000).toLocaleString('en'), on = f.data === 'valid' ? 'validation' : 'training';
+  $('marble-loss').textContent = f.marble ? `The marble's loss on ${n} ${on} digits (the counter's valid loss is on `
+    + `the validation digits): ${fmt(f.marble[2], 4)} at step ${f.step}.` : '';
 }
 
 // ---------- the augmentation strip ----------
@@ -342,9 +384,16 @@ function syncControls(s) {
 function onStatus(s) {
   S.status = s;
   const st = s.diverged ? 'diverged' : s.running ? 'training' : 'paused';
-  const rate = s.running ? ` · ${fmt(s.steps_per_s, 3)} steps/s` : '';   // paused: no speed to show
+  // paused, or not measured yet (the first second of a count): no speed to show
+  const rate = s.running && s.steps_per_s != null ? ` · ${fmt(s.steps_per_s, 3)} steps/s` : '';
+  if (S.run !== undefined && S.run !== s.run && S.status0 && S.status0.step > 0 && !s.experiment) {
+    S.note = {text: 'new model: training restarts at step 0', until: Date.now() + 6000};   // a setting that resets
+  }
+  S.status0 = s;
+  const note = S.note && Date.now() < S.note.until ? ` · ${S.note.text}` : '';
+  const acc = s.valid_acc == null ? '–' : (100 * s.valid_acc).toFixed(1) + '%';
   $('counters').textContent = `${st} · step ${s.step} · epoch ${s.epoch.toFixed(2)}${rate} · `
-    + `valid loss ${fmt(s.valid_loss)} · valid accuracy ${s.valid_acc == null ? '–' : (100 * s.valid_acc).toFixed(1) + '%'}`;
+    + `valid loss ${fmt(s.valid_loss)} · valid accuracy ${acc}${note}`;
   document.body.dataset.state = st;
   $('diverged').hidden = !s.diverged;
   $('error').hidden = !s.error;
@@ -366,7 +415,9 @@ function onStatus(s) {
   const newRun = S.run !== undefined && S.run !== s.run;
   S.run = s.run;
   if (newRun) $('marble-loss').textContent = '';
-  if (S.inked && (newRun || (s.running && Date.now() - S.lastPredict > 1000))) predict();   // the bars follow the model
+  // the bars follow the model: a new run or step read again at once when paused, at most once a second when training
+  const stale = S.predStep !== s.step || newRun;
+  if (S.inked && stale && (newRun || !s.running || Date.now() - S.lastPredict > 1000)) predict();
 }
 
 function handle(type, data) {
@@ -444,6 +495,14 @@ $('noise-range').addEventListener('input', e => {
 });
 $('aug-box').addEventListener('input', e => { $('controls').elements.aug.value = e.target.checked ? 'true' : 'false'; });
 $('model').addEventListener('input', e => { $('hidden-row').hidden = e.target.value !== 'relu'; });
+$('controls').addEventListener('submit', e => {
+  e.preventDefault();
+  const el = document.activeElement;
+  if (el && el.form === $('controls')) {   // leaving the field fires its change (htmx posts it), as Tab does
+    el.blur();
+    el.focus();
+  }
+});
 $('hidden').addEventListener('change', e => {
   if (!e.target.checkValidity()) $('control-error').textContent = 'hidden units must be a whole number from 1 to 1,024';
 });
@@ -556,6 +615,8 @@ async function predict() {
     const ic = $('step-input'), icx = ctx2d(ic), flat = j.input.flat(), sc = Math.floor((ic.height - 4) / 28);
     tile(icx, flat, 0, 28, 28, v => lerp3(VIRIDIS, v / 255), 2, 2, sc);   // the floats x/255 the model takes
     colourbar(icx, 28 * sc + 8, 2, 8, 28 * sc, VIRIDIS, 0, 1, '', [[0, '0'], [1, '1']]);   // the caption names it
+    S.predStep = j.step;
+    $('probs-live').dataset.step = j.step;   // the step the bars show, for the page's tests
     drawProbs($('probs-live'), j.probs, [...'0123456789'], `the model training now (step ${j.step})`);
     if (j.file_model) drawProbs($('probs-file'), j.file_model.probs, j.file_model.labels, $('probs-file').dataset.title);
     const a = d => (d === 8 || d === '8' ? 'an ' : 'a ') + d;
@@ -563,6 +624,8 @@ async function predict() {
     $('pred').textContent = (j.pred == null ? 'The model training now reads nothing: it diverged.'
       : `The model training now reads ${a(j.pred)}.`) + (theirs == null ? '' : ` The --model reads ${a(theirs)}.`);
   } finally { S.busy = false; }
+  const s = S.status;   // a step taken while this one was read: read again (training: the next status does it)
+  if (s && !s.running && S.inked && S.predStep !== s.step) setTimeout(predict, 0);
 }
 
 // ---------- start: a link's settings (a reload continues the run as it is), then the first pictures ----------
