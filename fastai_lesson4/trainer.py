@@ -92,10 +92,11 @@ _NAMES = {'linear': 'linear model', 'relu': 'ReLU net', 'cnn': 'small CNN'}   # 
 def _lr_high(rs):
     r = rs[0]
     if r['diverged']:
-        to = 'a loss that is not a number' if r['blown_loss'] is None else f"{r['blown_loss']:.3g}"
-        return (f"No: at lr = {r['lr']:g} the {_NAMES[r['model']]}'s loss blew up at step {r['diverged_at']}, from "
-                f"{r['first_loss']:.2f} to {to}. Each step overshoots the valley further than the last: reset, and "
-                "try a learning rate ten times smaller.")
+        top = f"{r['peak_loss']:.3g} at step {r['peak_step']}" if r['peak_loss'] is not None else 'not a number'
+        nan = ' and then not a number' if r['blown_loss'] is None and r['peak_loss'] is not None else ''
+        return (f"No: at lr = {r['lr']:g} the {_NAMES[r['model']]}'s loss blew up, from {r['first_loss']:.2f} to {top}"
+                f"{nan}; the trainer called it diverged at step {r['diverged_at']}. Each step overshoots the valley "
+                "further than the last: reset, and try a learning rate ten times smaller.")
     return f"Yes: at lr = {r['lr']:g} it trained {r['step']} steps to a validation loss of {r['valid_loss']:.2f}."
 
 def _linear_relu(rs):
@@ -415,8 +416,9 @@ class LiveTrainer:
         vl, va = self.evaluate()
         at = lf['diverged_at']   # the first batch loss that was not finite, or far above the first one
         blown = next((v for s, v in zip(lf['steps'], lf['train']) if at is not None and s >= at), None)
+        peak = max(((v, s) for s, v in zip(lf['steps'], lf['train']) if v is not None), default=(None, None))
         return dict(**self.settings, step=self.step, epoch=self.epoch, diverged=lf['diverged'], diverged_at=at,
                     valid_loss=vl, valid_acc=va, first_loss=lf['train'][0] if lf['train'] else None,
-                    blown_loss=blown,
+                    blown_loss=blown, peak_loss=peak[0], peak_step=peak[1],   # the highest finite batch loss
                     curve_epochs=[e for e, _, _ in self._curve], valid_curve=[v for _, v, _ in self._curve],
                     train_curve=[t for _, _, t in self._curve])
