@@ -380,7 +380,7 @@ def _read_images(paths, raw:bool=False):
                 raise CliError(str(e)) from None
             check(a.shape == (28, 28), f"{p} is {a.shape[1]}x{a.shape[0]}; with --raw the model takes 28x28 digits "
                   "(without --raw any size is made into one)", CliError)
-            ims.append(torch.from_numpy(np.array(a)))   # a copy: `grey8` may give PIL's read-only buffer
+            ims.append(torch.from_numpy(np.ascontiguousarray(a)))
             names.append(str(p))
         else:
             try: x = load_idx(p)

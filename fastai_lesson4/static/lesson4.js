@@ -117,11 +117,8 @@ function lineChart(cv, series, {xlabel, ylabel, empty = 'no data yet: press play
     }
     const ymax = Math.max(...pts.map(p => p[1])), ymin = Math.min(...pts.map(p => p[1]));
     log = logIfBlown && ymin > 0 && ymax > 2 * y1;   // the robust range would clip the blow-up off the chart
-    if (log) {
-      y0 = ymin / 1.1;
-      y1 = ymax * 1.1;
-    }
-    y1 = log ? y1 : y1 * 1.05;
+    if (log) [y0, y1] = [ymin / 1.1, ymax * 1.1];
+    else y1 *= 1.05;
   }
   const X = x => m.l + (x - x0) / (x1 - x0) * (W - m.l - m.r);
   const tr = y => log ? Math.log10(y) : y, Y = y => H - m.b - (tr(y) - tr(y0)) / (tr(y1) - tr(y0)) * (H - m.t - m.b);
@@ -303,9 +300,10 @@ function drawLandscape(f) {
   const ticks = distinctTicks([0, 1, 2, 3, 4].map(i => lo + (hi - lo) * i / 4), Math.exp);
   colourbar(c, m.l + W + 10, m.t, 12, H, VIRIDIS, lo, hi, 'loss (log scale)', ticks);
   cv.dataset.scale = JSON.stringify({lo: Math.exp(lo), hi: Math.exp(hi), ticks: ticks.map(t => t[1])});   // for tests
-  const n = (f.n_points || 1000).toLocaleString('en'), on = f.data === 'valid' ? 'validation' : 'training';
-  $('marble-loss').textContent = f.marble ? `The marble's loss on ${n} ${on} digits (the counter's valid loss is on `
-    + `the validation digits): ${fmt(f.marble[2], 4)} at step ${f.step}.` : '';
+  const on = f.data === 'valid' ? 'validation digits' : "training digits (the counter's valid loss is on the validation "
+    + 'digits)';
+  $('marble-loss').textContent = f.marble ? `The marble's loss on ${(f.n_points ?? 1000).toLocaleString('en')} ${on}: `
+    + `${fmt(f.marble[2], 4)} at step ${f.step}.` : '';
 }
 
 // ---------- the augmentation strip ----------
@@ -382,14 +380,14 @@ function syncControls(s) {
   $('augstrip-row').hidden = !s.aug;
 }
 function onStatus(s) {
+  const prev = S.status, newRun = prev != null && prev.run !== s.run;
   S.status = s;
   const st = s.diverged ? 'diverged' : s.running ? 'training' : 'paused';
   // paused, or not measured yet (the first second of a count): no speed to show
   const rate = s.running && s.steps_per_s != null ? ` · ${fmt(s.steps_per_s, 3)} steps/s` : '';
-  if (S.run !== undefined && S.run !== s.run && S.status0 && S.status0.step > 0 && !s.experiment) {
-    S.note = {text: 'new model: training restarts at step 0', until: Date.now() + 6000};   // a setting that resets
+  if (newRun && prev.step > 0 && !s.experiment) {   // a setting that builds a new model
+    S.note = {text: 'new model: training restarts at step 0', until: Date.now() + 6000};
   }
-  S.status0 = s;
   const note = S.note && Date.now() < S.note.until ? ` · ${S.note.text}` : '';
   const acc = s.valid_acc == null ? '–' : (100 * s.valid_acc).toFixed(1) + '%';
   $('counters').textContent = `${st} · step ${s.step} · epoch ${s.epoch.toFixed(2)}${rate} · `
@@ -412,8 +410,6 @@ function onStatus(s) {
     $('exp-run').hidden = e.done || s.running;
     $('exp-finding').textContent = e.finding || '';
   }
-  const newRun = S.run !== undefined && S.run !== s.run;
-  S.run = s.run;
   if (newRun) $('marble-loss').textContent = '';
   // the bars follow the model: a new run or step read again at once when paused, at most once a second when training
   const stale = S.predStep !== s.step || newRun;
